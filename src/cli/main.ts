@@ -1,0 +1,98 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { renderActionReference } from '../actions/reference.js';
+import { actions } from '../actions/registry.js';
+import { ScriptSchema } from '../script/schema.js';
+import { type Output, processOutput } from './io.js';
+import { runCommand } from './run-command.js';
+import { validateCommand } from './validate-command.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Files generated from the code, so that they cannot drift from it. */
+export function generatedFiles(): Array<[string, string]> {
+  return [
+    ['docs/actions.md', renderActionReference(actions)],
+    ['schemas/script.schema.json', `${JSON.stringify(ScriptSchema, null, 2)}\n`],
+  ];
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** The `switchboard` command. Returns the exit status; never lets a user's mistake become a stack trace. */
+export async function main(argv: string[], io: Output = processOutput): Promise<number> {
+  let exit = 0;
+  const program = new Command('switchboard')
+    .description('Contact-center scripting engine: validate and simulate CXone-Studio-style scripts.')
+    .version(version())
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showHelpAfterError('(switchboard help <command> shows usage)');
+
+  program
+    .command('validate')
+    .description('check scripts; exit 1 when any has an error (with --strict, also a warning)')
+    .argument('<script...>', 'script JSON files')
+    .option('--json', 'print findings as JSON')
+    .option('--strict', 'treat warnings as errors')
+    .action((files: string[], options: { json?: boolean; strict?: boolean }) => {
+      exit = validateCommand(files, options, io);
+    });
+
+  program
+    .command('run')
+    .description('simulate a script for one contact against a world fixture, offline, and print the trace')
+    .argument('<script>', 'script JSON file')
+    .option('--world <file>', 'world fixture JSON (skills, agents, contacts, callbacks)')
+    .option('--var <name=value>', 'variable visible from BEGIN (repeatable)', collect, [])
+    .option('--now <iso>', "start of the simulated clock (default: the world's now)")
+    .option('--until <iso>', 'after the script, advance the clock to here, dispatching due callbacks')
+    .option(
+      '--signal <[iso][=p1,p2]>',
+      'send ONSIGNAL to the parked script, at a time, with parameters (repeatable)',
+      collect,
+      [],
+    )
+    .option('--max-steps <n>', 'actions one event may run before the run fails (default 100000)')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, options) => {
+      exit = await runCommand(file, options, io);
+    });
+
+  program
+    .command('docs')
+    .description('write the generated docs: docs/actions.md and schemas/script.schema.json (or --check them)')
+    .option('--check', 'exit 1 when a generated file is out of date')
+    .action((options: { check?: boolean }) => {
+      for (const [path, text] of generatedFiles()) {
+        if (!options.check) {
+          writeFileSync(path, text);
+          io.out(`wrote ${path}\n`);
+          continue;
+        }
+        let current = '';
+        try {
+          current = readFileSync(path, 'utf8');
+        } catch {}
+        if (current !== text) exit = 1;
+        io.out(current === text ? `${path} is current\n` : `${path} is out of date: run npm run docs\n`);
+      }
+    });
+
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 1 ? 2 : e.exitCode;
+    throw e;
+  }
+  return exit;
+}

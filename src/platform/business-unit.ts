@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import type { BusinessUnitTable } from '../storage/schema.js';
+import type { Executor } from '../storage/store.js';
+
+export interface BusinessUnitSettings {
+  name: string;
+  /** IANA zone for wall-clock times when neither the security user nor the agent has one. */
+  timeZone: string;
+  /** ISO 3166 alpha-2 country used to read national phone numbers. */
+  defaultCountry: string;
+  /** How far ahead a callback may be scheduled. Default 365. */
+  callbackHorizonDays: number;
+  /** How long an agent-targeted callback waits for its agent before any agent with the skill may take it. Default 300. */
+  agentWaitSeconds: number;
+  /** Require *valid* (not merely *possible*) phone numbers. Default false. */
+  strictPhoneNumbers: boolean;
+}
+
+export const DEFAULT_BUSINESS_UNIT: BusinessUnitSettings = {
+  name: 'Switchboard',
+  timeZone: 'UTC',
+  defaultCountry: 'US',
+  callbackHorizonDays: 365,
+  agentWaitSeconds: 300,
+  strictPhoneNumbers: false,
+};
+
+export interface BusinessUnit extends BusinessUnitSettings {
+  secret: string;
+}
+
+function fromRow(row: BusinessUnitTable): BusinessUnit {
+  return {
+    name: row.name,
+    timeZone: row.time_zone,
+    defaultCountry: row.default_country,
+    callbackHorizonDays: row.callback_horizon_days,
+    agentWaitSeconds: row.agent_wait_seconds,
+    strictPhoneNumbers: row.strict_phone_numbers === 1,
+    secret: row.secret,
+  };
+}
+
+/** The business unit, created with defaults (and a fresh signing secret) on first use. */
+export async function getBusinessUnit(db: Executor): Promise<BusinessUnit> {
+  const row = await db.selectFrom('business_unit').selectAll().where('id', '=', 1).executeTakeFirst();
+  if (row) return fromRow(row);
+  await saveBusinessUnit(db, DEFAULT_BUSINESS_UNIT);
+  return getBusinessUnit(db);
+}
+
+export async function saveBusinessUnit(db: Executor, settings: Partial<BusinessUnitSettings>): Promise<void> {
+  const existing = await db.selectFrom('business_unit').selectAll().where('id', '=', 1).executeTakeFirst();
+  const merged = { ...DEFAULT_BUSINESS_UNIT, ...(existing ? fromRow(existing) : {}), ...settings };
+  const values = {
+    name: merged.name,
+    time_zone: merged.timeZone,
+    default_country: merged.defaultCountry.toUpperCase(),
+    callback_horizon_days: merged.callbackHorizonDays,
+    agent_wait_seconds: merged.agentWaitSeconds,
+    strict_phone_numbers: merged.strictPhoneNumbers ? 1 : 0,
+  };
+  if (existing) await db.updateTable('business_unit').set(values).where('id', '=', 1).execute();
+  else
+    await db
+      .insertInto('business_unit')
+      .values({ id: 1, ...values, secret: randomBytes(32).toString('base64url') })
+      .execute();
+}

@@ -1,0 +1,330 @@
+import { fail, ok, type Result } from '../result.js';
+import type { Executor } from '../storage/store.js';
+import { recordAudit } from './audit.js';
+import { type BusinessUnit, getBusinessUnit } from './business-unit.js';
+import { startContact } from './contacts.js';
+import {
+  type CallbackState,
+  can,
+  type OperationContext,
+  parseId,
+  type ScheduledCallback,
+  toCallback,
+} from './model.js';
+import { parsePhoneNumber } from './phone-number.js';
+import { parseCommitmentDateTime, parseScheduleDate, type ScheduleDateResult } from './schedule-date.js';
+
+/** When the callback is due: an ISO 8601 `scheduleDate`, or COMMITMENT's separate date and time. */
+export type CallbackWhen = string | { date: string; time: string };
+
+export interface ScheduleCallbackInput {
+  firstName?: string;
+  lastName?: string;
+  phoneNumber: string;
+  skillId: string | number;
+  /** `""`, null or absent: route to the skill. Takes precedence over the skill when set. */
+  targetAgentId?: string | number | null;
+  scheduleDate: CallbackWhen;
+  /** Zone for a wall-clock `scheduleDate`; default the actor's, else the business unit's. */
+  timeZone?: string;
+  notes?: string;
+}
+
+export type ScheduleCallbackError =
+  | 'Unauthorized'
+  | 'InvalidSkillId'
+  | 'InvalidTargetAgentId'
+  | 'InvalidScheduleDate'
+  | 'InvalidPhoneNumber';
+
+export interface ValidCallback {
+  phoneNumber: string;
+  skillId: number;
+  targetAgentId: number | null;
+  dueAt: number;
+  timeZone: string;
+}
+
+/**
+ * The rules of Schedule Callback, checked in the order Studio's branches are listed:
+ * skill, target agent, schedule date, phone number. Pure apart from the lookups it reads.
+ */
+export async function checkCallback(
+  db: Executor,
+  now: number,
+  bu: BusinessUnit,
+  input: ScheduleCallbackInput,
+  ctx: OperationContext,
+): Promise<Result<ValidCallback, ScheduleCallbackError>> {
+  if (ctx.actor && !can(ctx.actor, 'callbacks:write')) {
+    return fail('Unauthorized', `agent ${ctx.actor.agentId}'s security profile lacks callbacks:write`);
+  }
+  const skillId = parseId(input.skillId);
+  if (skillId === undefined) {
+    return fail(
+      'InvalidSkillId',
+      `SkillId '${String(input.skillId)}' is not a skill ID (a positive number)`,
+      'skillId',
+    );
+  }
+  const skill = await db.selectFrom('skills').selectAll().where('id', '=', skillId).executeTakeFirst();
+  if (!skill) return fail('InvalidSkillId', `no skill with ID ${skillId}`, 'skillId');
+  if (skill.active !== 1)
+    return fail('InvalidSkillId', `skill ${skillId} (${skill.name}) is not active`, 'skillId');
+  if (skill.media_type !== 'Phone' || skill.direction !== 'Outbound') {
+    return fail(
+      'InvalidSkillId',
+      `skill ${skillId} (${skill.name}) is a ${skill.direction} ${skill.media_type} skill; callbacks need an outbound Phone skill`,
+      'skillId',
+    );
+  }
+
+  let targetAgentId: number | null = null;
+  const target = input.targetAgentId;
+  if (target !== null && target !== undefined && String(target).trim() !== '') {
+    const id = parseId(target);
+    if (id === undefined) {
+      return fail(
+        'InvalidTargetAgentId',
+        `TargetAgentId '${String(target)}' is not an agent ID; give the agent's numeric ID (not a username), or "" to route to the skill`,
+        'targetAgentId',
+      );
+    }
+    const agent = await db
+      .selectFrom('agents')
+      .select(['id', 'active'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!agent) return fail('InvalidTargetAgentId', `no agent with ID ${id}`, 'targetAgentId');
+    if (agent.active !== 1) return fail('InvalidTargetAgentId', `agent ${id} is not active`, 'targetAgentId');
+    targetAgentId = id;
+  }
+
+  const zone = input.timeZone?.trim() || ctx.actor?.timeZone || bu.timeZone;
+  const dateOptions = { now, timeZone: zone, horizonDays: bu.callbackHorizonDays };
+  const when: ScheduleDateResult =
+    typeof input.scheduleDate === 'string'
+      ? parseScheduleDate(input.scheduleDate, dateOptions)
+      : parseCommitmentDateTime(input.scheduleDate.date, input.scheduleDate.time, dateOptions);
+  if (!when.ok) return fail('InvalidScheduleDate', when.message, 'scheduleDate');
+
+  const phone = parsePhoneNumber(input.phoneNumber, {
+    defaultCountry: bu.defaultCountry,
+    strict: bu.strictPhoneNumbers,
+  });
+  if (!phone.ok) return fail('InvalidPhoneNumber', phone.message, 'phoneNumber');
+
+  return ok({
+    phoneNumber: phone.value,
+    skillId,
+    targetAgentId,
+    dueAt: when.value.at,
+    timeZone: when.value.timeZone,
+  });
+}
+
+/** Schedule Callback / COMMITMENT: stores a commitment that the scheduler dispatches when due. */
+export async function scheduleCallback(
+  db: Executor,
+  now: number,
+  input: ScheduleCallbackInput,
+  ctx: OperationContext,
+): Promise<Result<ScheduledCallback, ScheduleCallbackError>> {
+  const bu = await getBusinessUnit(db);
+  const checked = await checkCallback(db, now, bu, input, ctx);
+  if (!checked.ok) return checked;
+  const v = checked.value;
+  const row = await db
+    .insertInto('scheduled_callbacks')
+    .values({
+      first_name: input.firstName?.trim() ?? '',
+      last_name: input.lastName?.trim() ?? '',
+      phone_number: v.phoneNumber,
+      skill_id: v.skillId,
+      target_agent_id: v.targetAgentId,
+      due_at: v.dueAt,
+      time_zone: v.timeZone,
+      notes: input.notes ?? '',
+      state: 'Scheduled',
+      contact_id: null,
+      created_by: ctx.actor?.agentId ?? null,
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const callback = toCallback(row);
+  await recordAudit(db, now, ctx, {
+    action: 'callback.scheduled',
+    targetType: 'callback',
+    targetId: callback.id,
+    details: {
+      phoneNumber: callback.phoneNumber,
+      skillId: callback.skillId,
+      targetAgentId: callback.targetAgentId,
+      scheduledFor: callback.scheduledFor,
+    },
+  });
+  return ok(callback);
+}
+
+/** How many callbacks are waiting for this number on this skill: scheduled, or queued as contacts. */
+export async function countPendingCallbacks(
+  db: Executor,
+  phoneNumber: string,
+  skillId: number,
+): Promise<number> {
+  const scheduled = await db
+    .selectFrom('scheduled_callbacks')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('phone_number', '=', phoneNumber)
+    .where('skill_id', '=', skillId)
+    .where('state', 'in', ['Scheduled', 'Queued'])
+    .executeTakeFirstOrThrow();
+  // QUEUECALLBACK contacts are callbacks too while they wait in the queue.
+  const queued = await db
+    .selectFrom('contacts')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('phone_number', '=', phoneNumber)
+    .where('skill_id', '=', skillId)
+    .where('state', '=', 'Queued')
+    .where('callback_id', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(scheduled.n) + Number(queued.n);
+}
+
+export async function getCallback(db: Executor, id: number): Promise<ScheduledCallback | undefined> {
+  const row = await db.selectFrom('scheduled_callbacks').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toCallback(row) : undefined;
+}
+
+export async function listCallbacks(
+  db: Executor,
+  filter: {
+    state?: CallbackState;
+    skillId?: number;
+    agentId?: number;
+    afterId?: number;
+    limit?: number;
+  } = {},
+): Promise<ScheduledCallback[]> {
+  let q = db.selectFrom('scheduled_callbacks').selectAll().orderBy('id');
+  if (filter.state) q = q.where('state', '=', filter.state);
+  if (filter.skillId !== undefined) q = q.where('skill_id', '=', filter.skillId);
+  if (filter.agentId !== undefined) q = q.where('target_agent_id', '=', filter.agentId);
+  if (filter.afterId !== undefined) q = q.where('id', '>', filter.afterId);
+  if (filter.limit !== undefined) q = q.limit(filter.limit);
+  return (await q.execute()).map(toCallback);
+}
+
+export type ChangeCallbackError = 'NotFound' | 'CallbackNotScheduled' | 'Unauthorized';
+
+/** Cancels a callback that has not been dispatched yet. */
+export async function cancelCallback(
+  db: Executor,
+  now: number,
+  id: number,
+  ctx: OperationContext,
+): Promise<Result<ScheduledCallback, ChangeCallbackError>> {
+  if (ctx.actor && !can(ctx.actor, 'callbacks:write')) {
+    return fail('Unauthorized', `agent ${ctx.actor.agentId}'s security profile lacks callbacks:write`);
+  }
+  // Guarded on the state: a cancel racing the dispatch either wins or sees Queued.
+  const row = await db
+    .updateTable('scheduled_callbacks')
+    .set({ state: 'Canceled', updated_at: now })
+    .where('id', '=', id)
+    .where('state', '=', 'Scheduled')
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) {
+    const existing = await getCallback(db, id);
+    if (!existing) return fail('NotFound', `no scheduled callback with ID ${id}`);
+    return fail(
+      'CallbackNotScheduled',
+      `callback ${id} is ${existing.state}; only a Scheduled callback can change`,
+    );
+  }
+  await recordAudit(db, now, ctx, { action: 'callback.canceled', targetType: 'callback', targetId: id });
+  return ok(toCallback(row));
+}
+
+/**
+ * Takes callbacks that are due (oldest first, at most `limit`) and turns each into a Queued
+ * outbound Phone contact for its skill or target agent. Run inside one transaction: the claim,
+ * the contact, the queue entry and the state change commit together or not at all.
+ */
+export async function dispatchDueCallbacks(
+  db: Executor,
+  now: number,
+  options: { limit?: number; lockRows?: boolean } = {},
+): Promise<Array<{ callbackId: number; contactId: number }>> {
+  let due = db
+    .selectFrom('scheduled_callbacks')
+    .selectAll()
+    .where('state', '=', 'Scheduled')
+    .where('due_at', '<=', now)
+    .orderBy('due_at')
+    .orderBy('id')
+    .limit(options.limit ?? 500);
+  if (options.lockRows) due = due.forUpdate().skipLocked();
+  const rows = await due.execute();
+  if (rows.length === 0) return [];
+  const bu = await getBusinessUnit(db);
+  const dispatched: Array<{ callbackId: number; contactId: number }> = [];
+  for (const row of rows) {
+    const callbackId = Number(row.id);
+    const claimed = await db
+      .updateTable('scheduled_callbacks')
+      .set({ state: 'Queued', updated_at: now })
+      .where('id', '=', callbackId)
+      .where('state', '=', 'Scheduled')
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) continue;
+    const contact = await startContact(
+      db,
+      now,
+      {
+        mediaType: 'Phone',
+        direction: 'Outbound',
+        state: 'Queued',
+        skillId: Number(row.skill_id),
+        targetAgentId: row.target_agent_id === null ? null : Number(row.target_agent_id),
+        targetWaitSeconds: bu.agentWaitSeconds,
+        phoneNumber: row.phone_number,
+        callbackId,
+      },
+      { channel: 'scheduler' },
+    );
+    await db
+      .updateTable('scheduled_callbacks')
+      .set({ contact_id: contact.id })
+      .where('id', '=', callbackId)
+      .execute();
+    await recordAudit(
+      db,
+      now,
+      { channel: 'scheduler' },
+      {
+        action: 'callback.dispatched',
+        targetType: 'callback',
+        targetId: callbackId,
+        details: { contactId: contact.id, lateMs: now - Number(row.due_at) },
+      },
+    );
+    dispatched.push({ callbackId, contactId: contact.id });
+  }
+  return dispatched;
+}
+
+/** When the next Scheduled callback is due, or null when none is. */
+export async function nextCallbackDue(db: Executor): Promise<number | null> {
+  const row = await db
+    .selectFrom('scheduled_callbacks')
+    .select('due_at')
+    .where('state', '=', 'Scheduled')
+    .orderBy('due_at')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? Number(row.due_at) : null;
+}

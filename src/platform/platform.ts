@@ -1,0 +1,272 @@
+import type { Clock } from '../clock.js';
+import { fail, ok, type Result } from '../result.js';
+import type { Executor, Store } from '../storage/store.js';
+import { listAgents, setAgentState } from './agents.js';
+import { getBusinessUnit } from './business-unit.js';
+import {
+  cancelCallback,
+  countPendingCallbacks,
+  dispatchDueCallbacks,
+  listCallbacks,
+  nextCallbackDue,
+  type ScheduleCallbackInput,
+  scheduleCallback,
+} from './callbacks.js';
+import { endContact, listContacts, type StartContactInput, startContact } from './contacts.js';
+import {
+  type AgentState,
+  type AuditEntry,
+  type Contact,
+  type OperationContext,
+  parseId,
+  toAuditEntry,
+} from './model.js';
+import { parsePhoneNumber } from './phone-number.js';
+import { nextTargetWaitEnd, routeQueuedContacts } from './routing.js';
+import { issueSecurityUser, resolveSecurityUser } from './security.js';
+import { checkWorld, loadWorld } from './world.js';
+
+/** What happened, told after it committed: the runtime resumes scripts, the server notifies peers. */
+export interface PlatformEvents {
+  contactEnded?(contact: Contact): void;
+  contactRouted?(routed: { contactId: number; agentId: number; callbackId: number | null }): void;
+  callbackScheduled?(callback: { id: number; dueAt: number }): void;
+}
+
+export interface PlatformOptions {
+  store: Store;
+  clock: Clock;
+  /** Row locks for claiming due callbacks; on for PostgreSQL, where several processes claim at once. */
+  lockRows?: boolean;
+}
+
+export interface QueueCallbackInput {
+  phoneNumber: string;
+  callerId?: string;
+  skillId: string | number;
+  targetAgentId?: string | number | null;
+  priority?: string | number;
+}
+
+/**
+ * The platform's operations, each one transaction on the store, with routing run after any
+ * change that can free an agent or queue a contact. Actions, the CLI and the HTTP API all call
+ * these: one copy of every domain rule.
+ */
+export function createPlatform(options: PlatformOptions) {
+  const { store, clock } = options;
+  const listeners: PlatformEvents[] = [];
+  const emit = <K extends keyof PlatformEvents>(
+    event: K,
+    ...args: Parameters<NonNullable<PlatformEvents[K]>>
+  ) => {
+    for (const l of listeners) (l[event] as ((...a: typeof args) => void) | undefined)?.(...args);
+  };
+  const tx = <T>(work: (db: Executor, now: number) => Promise<T>) =>
+    store.transaction((trx) => work(trx, clock.now()));
+  const route = async (db: Executor, now: number) => {
+    const routed = await routeQueuedContacts(db, now);
+    return routed;
+  };
+  const tellRouted = (routed: Awaited<ReturnType<typeof routeQueuedContacts>>) => {
+    for (const r of routed) emit('contactRouted', r);
+  };
+
+  return {
+    store,
+    clock,
+    on(events: PlatformEvents): () => void {
+      listeners.push(events);
+      return () => {
+        const i = listeners.indexOf(events);
+        if (i >= 0) listeners.splice(i, 1);
+      };
+    },
+
+    /** Loads a world fixture into an empty store. */
+    async loadWorld(value: unknown): Promise<Result<void, 'InvalidWorld'>> {
+      const checked = checkWorld(value);
+      if (!checked.ok) return checked;
+      const loaded = await tx(async (db, now) => {
+        const r = await loadWorld(db, now, checked.value);
+        if (!r.ok) return r;
+        return ok(await route(db, now));
+      });
+      if (!loaded.ok) return loaded;
+      tellRouted(loaded.value);
+      return ok(undefined);
+    },
+
+    businessUnit: () => getBusinessUnit(store.db),
+
+    issueSecurityUser: (agentRef: string, timeZone = '') =>
+      tx((db, now) => issueSecurityUser(db, now, agentRef, timeZone)),
+
+    resolveSecurityUser: (handle: string) => resolveSecurityUser(store.db, handle),
+
+    async startContact(input: StartContactInput, ctx: OperationContext): Promise<Contact> {
+      const [contact, routed] = await tx(async (db, now) => {
+        const c = await startContact(db, now, input, ctx);
+        return [c, c.state === 'Queued' ? await route(db, now) : []] as const;
+      });
+      tellRouted(routed);
+      return contact;
+    },
+
+    async endContact(contactRef: string | number, reason: string, ctx: OperationContext) {
+      const result = await tx(async (db, now) => {
+        const r = await endContact(db, now, contactRef, reason, ctx);
+        return r.ok ? { ...r, routed: await route(db, now) } : r;
+      });
+      if (result.ok) {
+        emit('contactEnded', result.value);
+        tellRouted(result.routed);
+      }
+      return result;
+    },
+
+    async scheduleCallback(input: ScheduleCallbackInput, ctx: OperationContext) {
+      const result = await tx((db, now) => scheduleCallback(db, now, input, ctx));
+      if (result.ok)
+        emit('callbackScheduled', { id: result.value.id, dueAt: Date.parse(result.value.scheduledFor) });
+      return result;
+    },
+
+    cancelCallback: (id: number, ctx: OperationContext) => tx((db, now) => cancelCallback(db, now, id, ctx)),
+
+    /** QUERYCALLBACK: callbacks waiting for this number (any format the BU can read) on this skill. */
+    async countPendingCallbacks(
+      phoneNumber: string,
+      skillRef: string | number,
+    ): Promise<Result<number, 'InvalidPhoneNumber' | 'InvalidSkillId'>> {
+      const skillId = parseId(skillRef);
+      if (skillId === undefined) {
+        return fail('InvalidSkillId', `Skill '${String(skillRef)}' is not a skill ID (a positive number)`);
+      }
+      const bu = await getBusinessUnit(store.db);
+      const phone = parsePhoneNumber(phoneNumber, { defaultCountry: bu.defaultCountry });
+      if (!phone.ok) return phone;
+      return ok(await countPendingCallbacks(store.db, phone.value, skillId));
+    },
+
+    /** QUEUECALLBACK: a live outbound Phone contact, queued now to the skill or target agent. */
+    async queueCallback(
+      input: QueueCallbackInput,
+      ctx: OperationContext,
+    ): Promise<
+      Result<Contact, 'InvalidPhoneNumber' | 'InvalidSkillId' | 'InvalidTargetAgentId' | 'InvalidPriority'>
+    > {
+      const result = await tx(async (db, now) => {
+        const bu = await getBusinessUnit(db);
+        const phone = parsePhoneNumber(input.phoneNumber, {
+          defaultCountry: bu.defaultCountry,
+          strict: bu.strictPhoneNumbers,
+        });
+        if (!phone.ok) return phone;
+        const skillId = parseId(input.skillId);
+        const skill =
+          skillId === undefined
+            ? undefined
+            : await db.selectFrom('skills').selectAll().where('id', '=', skillId).executeTakeFirst();
+        if (skill?.active !== 1 || skill.media_type !== 'Phone') {
+          return fail('InvalidSkillId', `Skill '${String(input.skillId)}' is not an active Phone skill`);
+        }
+        let targetAgentId: number | null = null;
+        const target = input.targetAgentId;
+        if (target !== undefined && target !== null && String(target).trim() !== '') {
+          const id = parseId(target);
+          const agent =
+            id === undefined
+              ? undefined
+              : await db
+                  .selectFrom('agents')
+                  .select(['id', 'active'])
+                  .where('id', '=', id)
+                  .executeTakeFirst();
+          if (agent?.active !== 1) {
+            return fail(
+              'InvalidTargetAgentId',
+              `TargetAgent '${String(target)}' is not the ID of an active agent`,
+            );
+          }
+          targetAgentId = Number(agent.id);
+        }
+        const priority = input.priority === undefined || input.priority === '' ? 0 : Number(input.priority);
+        if (!Number.isInteger(priority)) {
+          return fail('InvalidPriority', `Priority '${String(input.priority)}' is not a whole number`);
+        }
+        const contact = await startContact(
+          db,
+          now,
+          {
+            mediaType: 'Phone',
+            direction: 'Outbound',
+            state: 'Queued',
+            skillId: Number(skill.id),
+            targetAgentId,
+            priority,
+            phoneNumber: phone.value,
+            ani: input.callerId?.trim() || null,
+          },
+          ctx,
+        );
+        return ok({ contact, routed: await route(db, now) });
+      });
+      if (!result.ok) return result;
+      tellRouted(result.value.routed);
+      return ok(result.value.contact);
+    },
+
+    async setAgentState(agentId: number, state: AgentState, ctx: OperationContext) {
+      const result = await tx(async (db, now) => {
+        const r = await setAgentState(db, now, agentId, state, ctx);
+        return r.ok ? { ...r, routed: state === 'Available' ? await route(db, now) : [] } : r;
+      });
+      if (result.ok) tellRouted(result.routed);
+      return result;
+    },
+
+    /** Dispatches what is due now and routes; returns what it dispatched. */
+    async dispatchDue(limit?: number) {
+      const result = await tx(async (db, now) => {
+        const dispatched = await dispatchDueCallbacks(db, now, {
+          ...(limit === undefined ? {} : { limit }),
+          lockRows: options.lockRows ?? false,
+        });
+        return { dispatched, routed: await route(db, now) };
+      });
+      tellRouted(result.routed);
+      return result.dispatched;
+    },
+
+    /** Routing on its own: after a target agent's wait ran out, for instance. */
+    async route() {
+      const routed = await tx(route);
+      tellRouted(routed);
+      return routed;
+    },
+
+    /** The next moment something becomes due without any other event (a callback, a target wait). */
+    async nextWakeAt(): Promise<number | null> {
+      const [due, wait] = await Promise.all([
+        nextCallbackDue(store.db),
+        nextTargetWaitEnd(store.db, clock.now()),
+      ]);
+      if (due === null) return wait;
+      return wait === null ? due : Math.min(due, wait);
+    },
+
+    /** Everything a simulation reports at its end. */
+    async snapshot() {
+      const audit = await store.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
+      return {
+        contacts: await listContacts(store.db),
+        callbacks: await listCallbacks(store.db),
+        agents: await listAgents(store.db),
+        audit: audit.map(toAuditEntry) as AuditEntry[],
+      };
+    },
+  };
+}
+
+export type Platform = ReturnType<typeof createPlatform>;

@@ -1,0 +1,25 @@
+/** The seven script types (media types) of CXone Studio. */
+export const SCRIPT_TYPES = ['Generic', 'Email', 'Chat', 'Phone', 'Voicemail', 'WorkItem', 'SMS'] as const;
+export type ScriptType = (typeof SCRIPT_TYPES)[number];
+
+/** A property value as written in JSON; the runtime reads every value as text. */
+export type PropertyValue = string | number | boolean;
+
+/** One action on the canvas: its behaviour only (positions live in `Script.layout`). */
+export interface ScriptAction {
+  id: string;
+  action: string;
+  caption?: string;
+  properties?: Record<string, PropertyValue>;
+  /** Branch name → id of the next action. */
+  branches?: Record<string, string>;
+}
+
+export interface Script {
+  name: string;
+  /** The script type; defaults to Generic. */
+  mediaType?: ScriptType;
+  description?: string;
+  actions: ScriptAction[];
+  layout?: Record<string, { x: number; y: number }>;
+}

@@ -1,0 +1,610 @@
+import { type ActionCatalog, type ActionContract, canonicalBranch } from './action-contract.js';
+import { type Finding, jsonPath } from './finding.js';
+import { parseScriptText } from './load.js';
+import { hasPlaceholder } from './placeholder.js';
+import { ACTION_ID_MAX_LENGTH, SCRIPT_NAME_MAX_LENGTH, SCRIPT_NAME_PATTERN } from './schema.js';
+import { suggest } from './suggest.js';
+import { SCRIPT_TYPES, type Script, type ScriptType } from './types.js';
+
+type Segments = (string | number)[];
+type Located = Omit<Finding, 'path' | 'line' | 'column'> & { at: Segments };
+type JsonObject = Record<string, unknown>;
+type Value = string | number | boolean;
+
+/** Adds findings; paths are relative to what the reporter is about (the script, or one action). */
+interface Reporter {
+  error(at: Segments, message: string, hint?: string | null): void;
+  warning(at: Segments, message: string, hint?: string | null): void;
+  /** A reporter for `actions[index]`: paths relative to it, findings carrying its id. */
+  action(index: number, id: string | null): Reporter;
+}
+
+function reporter(found: Located[], base: Segments = [], actionId: string | null = null): Reporter {
+  const add = (severity: Finding['severity']) => (at: Segments, message: string, hint?: string | null) => {
+    found.push({ severity, actionId, at: [...base, ...at], message, hint: hint ?? null });
+  };
+  return {
+    error: add('error'),
+    warning: add('warning'),
+    action: (index, id) => reporter(found, ['actions', index], id),
+  };
+}
+
+/** One action whose id and action name are usable: the unit the checks against contracts work on. */
+interface Node {
+  index: number;
+  id: string;
+  report: Reporter;
+  /** The action name as written, and upper-cased for messages (`ENDCONTACT`, not `KILLCONTACT`). */
+  written: string;
+  name: string;
+  contract: ActionContract | undefined;
+  /** Properties with a valid value type; undefined when `properties` itself is broken. */
+  properties: Record<string, Value> | undefined;
+  hasProperties: boolean;
+  /** Branches with a string target; undefined when `branches` itself is broken. */
+  targets: Record<string, string> | undefined;
+  /** Every branch name written, whatever its target. */
+  branchNames: string[] | undefined;
+}
+
+const SCRIPT_FIELDS = ['name', 'mediaType', 'description', 'actions', 'layout'];
+const ACTION_FIELDS = ['id', 'action', 'caption', 'properties', 'branches'];
+const POSITION_FIELDS = ['x', 'y'];
+/** Ids that collide with what every JavaScript object inherits. */
+const RESERVED_IDS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+const NAME = new RegExp(SCRIPT_NAME_PATTERN);
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const own = (o: JsonObject, key: string): unknown => (Object.hasOwn(o, key) ? o[key] : undefined);
+const isValue = (v: unknown): v is Value => ['string', 'number', 'boolean'].includes(typeof v);
+const quote = (text: string) => `'${text.length > 60 ? `${text.slice(0, 60)}…` : text}'`;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return typeof v === 'string' ? quote(v) : String(v);
+}
+
+function didYouMean(word: string, candidates: readonly string[], quoted = false): string | undefined {
+  const s = suggest(word, candidates);
+  return s === undefined ? undefined : `did you mean ${quoted ? quote(s) : s}?`;
+}
+
+function checkFields(
+  o: JsonObject,
+  allowed: readonly string[],
+  what: string,
+  r: Reporter,
+  at: Segments = [],
+) {
+  for (const key of Object.keys(o)) {
+    if (allowed.includes(key)) continue;
+    const hint = didYouMean(key, allowed) ?? `${what} has: ${allowed.join(', ')}`;
+    r.error([...at, key], `unknown field ${quote(key)} in ${what}`, hint);
+  }
+}
+
+function checkText(o: JsonObject, field: string, r: Reporter) {
+  const v = own(o, field);
+  if (v !== undefined && typeof v !== 'string') r.error([field], `${field} must be text, not ${describe(v)}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Format (what the JSON Schema says, in words)
+
+function checkName(script: JsonObject, r: Reporter) {
+  const name = own(script, 'name');
+  if (name === undefined) return r.error([], 'the script has no name', 'add "name", e.g. "end-stuck-chat"');
+  if (typeof name !== 'string') return checkText(script, 'name', r);
+  if (name === '') return r.error(['name'], 'name is empty', 'name the script, e.g. "end-stuck-chat"');
+  if (name.length > SCRIPT_NAME_MAX_LENGTH) {
+    return r.error(
+      ['name'],
+      `name is ${name.length} characters long; at most ${SCRIPT_NAME_MAX_LENGTH} are allowed`,
+    );
+  }
+  if (NAME.test(name)) return;
+  const fixed = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  const rule = "may contain only letters, digits, '.', '_' and '-', starting with a letter or digit";
+  r.error(
+    ['name'],
+    `name ${quote(name)} ${rule} (it is used in URLs and file names)`,
+    fixed ? `e.g. ${quote(fixed)}` : null,
+  );
+}
+
+function checkScriptType(script: JsonObject, r: Reporter): ScriptType | undefined {
+  const mediaType = own(script, 'mediaType');
+  if (mediaType === undefined) return 'Generic';
+  const known = SCRIPT_TYPES.find((t) => t === mediaType);
+  if (known) return known;
+  if (typeof mediaType !== 'string') return void checkText(script, 'mediaType', r);
+  const hint = didYouMean(mediaType, SCRIPT_TYPES) ?? `use one of ${SCRIPT_TYPES.join(', ')}`;
+  r.error(['mediaType'], `unknown mediaType ${quote(mediaType)}`, hint);
+}
+
+function checkId(action: JsonObject, index: number, r: Reporter): string | undefined {
+  const id = own(action, 'id');
+  if (id === undefined) return void r.error([], 'the action has no id', `add "id", e.g. "${index + 1}"`);
+  if (typeof id !== 'string') {
+    return void r.error(
+      ['id'],
+      `id must be text, not ${describe(id)}`,
+      typeof id === 'number' ? `write it as text: "${id}"` : null,
+    );
+  }
+  if (id === '') return void r.error(['id'], 'id is empty', 'give the action an id, e.g. "1"');
+  if (id.length > ACTION_ID_MAX_LENGTH) {
+    return void r.error(
+      ['id'],
+      `id is ${id.length} characters long; at most ${ACTION_ID_MAX_LENGTH} are allowed`,
+    );
+  }
+  return id;
+}
+
+function checkActionName(action: JsonObject, r: Reporter): string | undefined {
+  const name = own(action, 'action');
+  const hint = 'name the Studio action, e.g. "KILLCONTACT"';
+  if (name === undefined)
+    return void r.error([], 'the action does not say which action it is ("action" is missing)', hint);
+  if (typeof name !== 'string')
+    return void r.error(['action'], `action must be text, not ${describe(name)}`, hint);
+  if (name.trim() === '') return void r.error(['action'], 'action is empty', hint);
+  return name;
+}
+
+function checkPropertyTypes(action: JsonObject, r: Reporter): Record<string, Value> | undefined {
+  const properties = own(action, 'properties');
+  if (properties === undefined) return {};
+  if (!isObject(properties)) {
+    return void r.error(
+      ['properties'],
+      `properties must be an object of name → value, not ${describe(properties)}`,
+    );
+  }
+  // No prototype: a "__proto__" key must stay a key, to be reported.
+  const valid: Record<string, Value> = Object.create(null);
+  for (const [key, value] of Object.entries(properties)) {
+    if (isValue(value)) valid[key] = value;
+    else
+      r.error(
+        ['properties', key],
+        `property ${key} must be text, a number or true/false, not ${describe(value)}`,
+      );
+  }
+  return valid;
+}
+
+function checkBranchTypes(action: JsonObject, r: Reporter) {
+  const branches = own(action, 'branches');
+  if (branches === undefined) return { targets: {}, names: [] };
+  if (!isObject(branches)) {
+    return void r.error(
+      ['branches'],
+      `branches must be an object of branch name → action id, not ${describe(branches)}`,
+    );
+  }
+  const targets: Record<string, string> = Object.create(null);
+  for (const [key, target] of Object.entries(branches)) {
+    if (typeof target === 'string') targets[key] = target;
+    else {
+      const hint = typeof target === 'number' ? `write the id as text: "${target}"` : null;
+      r.error(
+        ['branches', key],
+        `branch ${key} must name an action id as text, not ${describe(target)}`,
+        hint,
+      );
+    }
+  }
+  return { targets, names: Object.keys(branches) };
+}
+
+function checkAction(
+  value: unknown,
+  index: number,
+  catalog: ActionCatalog,
+  script: Reporter,
+): Node | undefined {
+  if (!isObject(value))
+    return void script.error(['actions', index], `an action must be an object, not ${describe(value)}`);
+  const id = checkId(value, index, script.action(index, null));
+  const r = script.action(index, id ?? null);
+  checkFields(value, ACTION_FIELDS, 'an action', r);
+  const name = checkActionName(value, r);
+  checkText(value, 'caption', r);
+  const properties = checkPropertyTypes(value, r);
+  const branches = checkBranchTypes(value, r);
+  if (id === undefined || name === undefined) return undefined;
+  return {
+    index,
+    id,
+    report: r,
+    written: name,
+    name: name.toUpperCase(),
+    contract: catalog.find(name),
+    properties,
+    hasProperties: own(value, 'properties') !== undefined,
+    targets: branches?.targets,
+    branchNames: branches?.names,
+  };
+}
+
+function checkLayout(script: JsonObject, ids: ReadonlySet<string> | undefined, r: Reporter) {
+  const layout = own(script, 'layout');
+  if (layout === undefined) return;
+  if (!isObject(layout))
+    return r.error(
+      ['layout'],
+      `layout must be an object of action id → { "x", "y" }, not ${describe(layout)}`,
+    );
+  for (const [key, position] of Object.entries(layout)) {
+    const at = ['layout', key];
+    if (!isObject(position)) {
+      r.error(
+        at,
+        `the layout of ${quote(key)} must be { "x": number, "y": number }, not ${describe(position)}`,
+      );
+      continue;
+    }
+    checkFields(position, POSITION_FIELDS, 'a layout position', r, at);
+    for (const axis of POSITION_FIELDS) {
+      const v = own(position, axis);
+      if (v === undefined) r.error(at, `the layout of ${quote(key)} has no ${axis}`, `add "${axis}": 0`);
+      else if (typeof v !== 'number') r.error([...at, axis], `${axis} must be a number, not ${describe(v)}`);
+    }
+    if (ids && !ids.has(key)) {
+      r.warning(
+        at,
+        `layout entry ${quote(key)} is for no action`,
+        didYouMean(key, [...ids], true) ?? 'remove it',
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One action against its contract
+
+function checkScriptTypeOf(node: Node, contract: ActionContract, scriptType: ScriptType | undefined) {
+  if (!scriptType || contract.scriptTypes.includes(scriptType)) return;
+  node.report.error(
+    ['action'],
+    `${node.name} cannot be used in a ${scriptType} script; it works in ${contract.scriptTypes.join(', ')}`,
+    `set "mediaType" to ${contract.scriptTypes.join(' or ')}, or use another action`,
+  );
+}
+
+/** Contract checks return reasons that usually name the property; the ones that do not get it prefixed. */
+const literalProblem = (name: string, text: string, reason: string) =>
+  reason.includes(name) ? reason : `${name} ${quote(text)}: ${reason}`;
+
+function checkPropertyValues(node: Node, properties: Record<string, Value>, contract: ActionContract) {
+  const r = node.report;
+  const specs = Object.entries(contract.properties);
+  const names = specs.map(([name]) => name);
+  const written = new Map<string, { key: string; text: string }>();
+  for (const [key, value] of Object.entries(properties)) {
+    const name = names.find((n) => n.toLowerCase() === key.toLowerCase());
+    const earlier = name === undefined ? undefined : written.get(name);
+    if (name === undefined) {
+      const list =
+        names.length === 0
+          ? `${node.name} takes no properties`
+          : `${node.name} properties: ${names.join(', ')}`;
+      r.error(
+        ['properties', key],
+        `${node.name} has no property ${quote(key)}`,
+        didYouMean(key, names) ?? list,
+      );
+    } else if (earlier) {
+      r.error(
+        ['properties', key],
+        `property ${name} is written twice (${quote(earlier.key)} and ${quote(key)})`,
+        'keep one',
+      );
+    } else written.set(name, { key, text: String(value) });
+  }
+  const where = (name: string) => {
+    const key = written.get(name)?.key;
+    return key !== undefined ? ['properties', key] : node.hasProperties ? ['properties'] : [];
+  };
+
+  for (const [name, spec] of specs) {
+    const text = written.get(name)?.text;
+    const blank = text === undefined || text.trim() === '';
+    if (blank && spec.required && spec.default === undefined) {
+      const message = `${node.name} needs property ${name}${text === undefined ? '' : ', which is empty'}`;
+      r.error(where(name), message, `set ${name}: ${spec.description}`);
+    }
+    if (blank || (spec.kind !== 'expression' && hasPlaceholder(text))) continue;
+    if (spec.enum && !spec.enum.some((e) => e.toLowerCase() === text.trim().toLowerCase())) {
+      const message = `${name} ${quote(text)} is not one of ${spec.enum.join(', ')}`;
+      r.error(where(name), message, didYouMean(text.trim(), spec.enum));
+    }
+    const reason = spec.checkLiteral?.(text);
+    if (reason !== undefined) r.error(where(name), literalProblem(name, text, reason));
+  }
+
+  const values = Object.fromEntries(
+    specs.map(([name, spec]) => [name, written.get(name)?.text ?? spec.default ?? '']),
+  );
+  for (const { property, message } of contract.checkProperties?.(values) ?? []) {
+    r.error(where(property), literalProblem(property, values[property] ?? '', message));
+  }
+}
+
+/** Every spelling canonicalBranch accepts: `OnSuccess` and `Success` alike. */
+const branchSpellings = (contract: ActionContract) =>
+  Object.keys(contract.branches).flatMap((b) =>
+    b === 'Default' ? [b] : b.startsWith('On') ? [b, b.slice(2)] : [b, `On${b}`],
+  );
+
+/** What the runtime looks a written branch up as; CASE values ignore case. */
+function branchKey(contract: ActionContract, written: string): string | undefined {
+  if (!contract.caseBranches || written === 'Default') return canonicalBranch(contract, written);
+  return `case ${written.toLowerCase()}`;
+}
+
+function checkBranchNames(node: Node, written: readonly string[], contract: ActionContract) {
+  const r = node.report;
+  const declared = Object.keys(contract.branches);
+  if (declared.length === 0 && !contract.caseBranches) {
+    const why =
+      contract.role === 'stop' ? `: ${node.name} parks the script until an event handler resumes it` : '';
+    if (written.length > 0) r.error(['branches'], `${node.name} has no branches`, `remove "branches"${why}`);
+    return;
+  }
+  const wired = new Map<string, string>();
+  for (const key of written) {
+    const canonical = branchKey(contract, key);
+    const earlier = canonical === undefined ? undefined : wired.get(canonical);
+    if (canonical === undefined) {
+      const hint =
+        didYouMean(key, branchSpellings(contract)) ?? `${node.name} branches: ${declared.join(', ')}`;
+      r.error(['branches', key], `${node.name} has no branch ${quote(key)}`, hint);
+    } else if (earlier !== undefined) {
+      r.error(
+        ['branches', key],
+        `branch ${quote(key)} is the same branch as ${quote(earlier)}`,
+        'keep one of them',
+      );
+    } else wired.set(canonical, key);
+  }
+  checkDeadEnds(node, written.length > 0, wired, contract);
+}
+
+/** An outcome whose branch is not wired (and no Default to fall back on) ends the run as a dead end. */
+function checkDeadEnds(
+  node: Node,
+  wiresAny: boolean,
+  wired: ReadonlyMap<string, string>,
+  contract: ActionContract,
+) {
+  const r = node.report;
+  const declared = Object.keys(contract.branches);
+  if (!wiresAny) {
+    if (contract.role === 'end' || contract.role === 'stop') return;
+    const hint = declared.includes('Default')
+      ? 'wire Default to the next action, or finish with END'
+      : `wire ${declared.join(' and ')}`;
+    return r.warning([], `${node.name} leads nowhere: the run ends as a dead end here`, hint);
+  }
+  const unwired = declared.filter((b) => b !== 'Default' && !wired.has(b));
+  if (!declared.includes('Default')) {
+    for (const b of unwired)
+      r.warning(
+        ['branches'],
+        `${node.name} has no ${b} branch: when it is taken the run ends as a dead end`,
+        `wire ${b}`,
+      );
+    return;
+  }
+  if (wired.has('Default') || (declared.length === 1 && !contract.caseBranches)) return;
+  const example = contract.caseBranches
+    ? 'a value that matches no case'
+    : unwired[0] !== undefined
+      ? `an unwired outcome (e.g. ${unwired[0]})`
+      : 'an outcome without a branch of its own';
+  r.warning(
+    ['branches'],
+    `${node.name} has no Default branch: ${example} ends the run as a dead end`,
+    'wire Default',
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The script as a whole
+
+function checkIds(nodes: readonly Node[]): Map<string, Node> {
+  const byId = new Map<string, Node>();
+  for (const node of nodes) {
+    if (RESERVED_IDS.has(node.id))
+      node.report.error(['id'], `id ${quote(node.id)} is reserved`, 'choose another id, e.g. a number');
+    const first = byId.get(node.id);
+    if (first) {
+      node.report.error(
+        ['id'],
+        `duplicate id ${quote(node.id)}: actions[${first.index}] has it too`,
+        'give each action its own id',
+      );
+    } else byId.set(node.id, node);
+  }
+  return byId;
+}
+
+function checkTargets(nodes: readonly Node[], byId: ReadonlyMap<string, Node>) {
+  const ids = [...byId.keys()];
+  for (const node of nodes) {
+    for (const [branch, target] of Object.entries(node.targets ?? {})) {
+      if (byId.has(target)) continue;
+      const hint = didYouMean(target, ids, true) ?? 'wire it to an existing action id';
+      node.report.error(
+        ['branches', branch],
+        `branch ${branch} goes to ${quote(target)}, but no action has that id`,
+        hint,
+      );
+    }
+  }
+}
+
+/** BEGIN and one handler per event; returns where runs start (none when there is no BEGIN). */
+function checkEntryPoints(nodes: readonly Node[], r: Reporter): Node[] {
+  const begins = nodes.filter((n) => n.contract?.role === 'begin');
+  if (begins.length === 0) {
+    const example = '{ "id": "1", "action": "BEGIN", "branches": { "Default": "…" } }';
+    r.error(['actions'], 'the script has no BEGIN action', `add ${example} where the script starts`);
+  }
+  for (const extra of begins.slice(1)) {
+    extra.report.error(
+      ['action'],
+      `a second BEGIN: action ${quote(begins[0]!.id)} is already the script's BEGIN`,
+      'keep one BEGIN',
+    );
+  }
+  const handlers = new Map<string, Node>();
+  for (const node of nodes) {
+    if (node.contract?.role !== 'event') continue;
+    const event = node.contract.name;
+    const first = handlers.get(event);
+    if (first) {
+      const message = `a second ${event} handler: action ${quote(first.id)} already handles that event`;
+      node.report.error(['action'], message, `keep one ${event}`);
+    } else handlers.set(event, node);
+  }
+  return begins.length === 0 ? [] : [...begins, ...handlers.values()];
+}
+
+function checkReachable(nodes: readonly Node[], entries: readonly Node[], byId: ReadonlyMap<string, Node>) {
+  if (entries.length === 0) return;
+  const reached = new Set<Node>(entries);
+  const pending = [...entries];
+  for (let node = pending.pop(); node; node = pending.pop()) {
+    for (const target of Object.values(node.targets ?? {})) {
+      const next = byId.get(target);
+      if (next && !reached.has(next)) {
+        reached.add(next);
+        pending.push(next);
+      }
+    }
+  }
+  for (const node of nodes) {
+    if (reached.has(node) || byId.get(node.id) !== node) continue;
+    const message = `${node.name} ${quote(node.id)} is unreachable: no branch leads to it from BEGIN or an event handler`;
+    node.report.warning([], message, 'wire a branch to it, or remove it');
+  }
+}
+
+/** The seeds' warning: STOP does not end the contact, and without ONSIGNAL nothing resumes the script. */
+function checkStops(nodes: readonly Node[]) {
+  if (nodes.some((n) => n.contract?.name === 'ONSIGNAL')) return;
+  for (const node of nodes) {
+    if (node.contract?.role !== 'stop') continue;
+    node.report.warning(
+      ['action'],
+      `${node.name} parks the script and the contact keeps running: nothing can resume it (the script has no ONSIGNAL handler)`,
+      'use END to finish the script and release the contact',
+    );
+  }
+}
+
+function checkActions(
+  actions: readonly unknown[],
+  scriptType: ScriptType | undefined,
+  catalog: ActionCatalog,
+  r: Reporter,
+) {
+  const nodes = actions.flatMap((a, i) => checkAction(a, i, catalog, r) ?? []);
+  const byId = checkIds(nodes);
+  const known = [...new Set(catalog.names().map((n) => catalog.find(n)?.name ?? n))];
+  for (const node of nodes) {
+    const { contract } = node;
+    if (!contract) {
+      const hint = didYouMean(node.written, catalog.names()) ?? `known actions: ${known.join(', ')}`;
+      node.report.error(['action'], `unknown action ${quote(node.written)}`, hint);
+      continue;
+    }
+    checkScriptTypeOf(node, contract, scriptType);
+    if (node.properties) checkPropertyValues(node, node.properties, contract);
+    if (node.branchNames) checkBranchNames(node, node.branchNames, contract);
+  }
+  checkTargets(nodes, byId);
+  checkReachable(nodes, checkEntryPoints(nodes, r), byId);
+  checkStops(nodes);
+}
+
+function collect(value: unknown, catalog: ActionCatalog): Located[] {
+  const found: Located[] = [];
+  const r = reporter(found);
+  if (!isObject(value)) {
+    r.error(
+      [],
+      `a script must be a JSON object, not ${describe(value)}`,
+      'start with { "name": "…", "actions": [ … ] }',
+    );
+    return found;
+  }
+  checkFields(value, SCRIPT_FIELDS, 'a script', r);
+  checkName(value, r);
+  const scriptType = checkScriptType(value, r);
+  checkText(value, 'description', r);
+  const actions = own(value, 'actions');
+  if (actions === undefined)
+    r.error([], 'the script has no actions', 'add "actions": [ … ], starting with BEGIN');
+  else if (!Array.isArray(actions))
+    r.error(['actions'], `actions must be an array of actions, not ${describe(actions)}`);
+  else if (actions.length === 0)
+    r.error(['actions'], 'actions is empty', 'a script needs at least a BEGIN action');
+  else checkActions(actions, scriptType, catalog, r);
+  const ids = Array.isArray(actions)
+    ? new Set(
+        actions
+          .map((a) => (isObject(a) ? own(a, 'id') : undefined))
+          .filter((id): id is string => typeof id === 'string'),
+      )
+    : undefined;
+  checkLayout(value, ids, r);
+  return found;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: findings are one line each, whatever the file holds
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+const oneLine = (text: string) =>
+  text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+const toFinding = ({ severity, actionId, at, message, hint }: Located): Finding => ({
+  severity,
+  actionId,
+  path: jsonPath(at),
+  message: oneLine(message),
+  hint: hint === null ? null : oneLine(hint),
+});
+
+/**
+ * Checks a parsed script against the format and the actions' contracts (DESIGN §3.4). Never
+ * throws on input: every problem is a finding, and all of them are reported.
+ */
+export function validateScript(value: unknown, catalog: ActionCatalog): Finding[] {
+  return collect(value, catalog).map(toFinding);
+}
+
+/** Parses and validates a script file, findings in file order; `script` is set only when none is an error. */
+export function validateScriptText(
+  text: string,
+  catalog: ActionCatalog,
+): { script: Script | undefined; findings: Finding[] } {
+  const parsed = parseScriptText(text);
+  if (hasErrors(parsed.findings)) return { script: undefined, findings: parsed.findings };
+  const located = collect(parsed.value, catalog).map((f) => ({ ...toFinding(f), ...parsed.locate(f.at) }));
+  const findings = [...parsed.findings, ...located].sort(
+    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+  );
+  return { script: hasErrors(findings) ? undefined : (parsed.value as Script), findings };
+}
+
+/** True when any finding is an error, or with `strict`, any finding at all (warnings too). */
+export function hasErrors(findings: readonly Finding[], strict = false): boolean {
+  return findings.some((f) => f.severity === 'error' || strict);
+}

@@ -1,0 +1,123 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The tables behind the platform. Times are epoch milliseconds; flags are 0/1 so that SQLite
+ * and PostgreSQL return the same values.
+ */
+export interface Database {
+  business_unit: BusinessUnitTable;
+  security_profiles: SecurityProfileTable;
+  skills: SkillTable;
+  agents: AgentTable;
+  agent_skills: AgentSkillTable;
+  contacts: ContactTable;
+  queue_entries: QueueEntryTable;
+  scheduled_callbacks: CallbackTable;
+  audit_log: AuditTable;
+}
+
+export interface BusinessUnitTable {
+  id: number;
+  name: string;
+  time_zone: string;
+  default_country: string;
+  callback_horizon_days: number;
+  agent_wait_seconds: number;
+  strict_phone_numbers: number;
+  /** Signs security-user handles (HMAC); never leaves the database. */
+  secret: string;
+}
+
+export interface SecurityProfileTable {
+  name: string;
+  /** JSON array of permission names. */
+  permissions: string;
+}
+
+export interface SkillTable {
+  id: number;
+  name: string;
+  media_type: string;
+  direction: string;
+  active: number;
+  /** Name of the script run for each contact the skill delivers. */
+  script: string | null;
+}
+
+export interface AgentTable {
+  id: number;
+  username: string;
+  first_name: string;
+  last_name: string;
+  active: number;
+  state: string;
+  /** When the agent entered `state`; the longest-idle Available agent is routed to first. */
+  state_since: number;
+  security_profile: string | null;
+  time_zone: string | null;
+}
+
+export interface AgentSkillTable {
+  agent_id: number;
+  skill_id: number;
+}
+
+export interface ContactTable {
+  id: Generated<number>;
+  master_id: number | null;
+  media_type: string;
+  direction: string;
+  state: string;
+  skill_id: number | null;
+  agent_id: number | null;
+  target_agent_id: number | null;
+  phone_number: string | null;
+  ani: string | null;
+  dnis: string | null;
+  disconnect_reason: string | null;
+  callback_id: number | null;
+  created_at: number;
+  updated_at: number;
+  ended_at: number | null;
+}
+
+/** One row per Queued contact: the queue routing reads, kept apart from all contacts. */
+export interface QueueEntryTable {
+  contact_id: number;
+  skill_id: number | null;
+  target_agent_id: number | null;
+  /** Until then only the target agent may take it; afterwards any agent with the skill. */
+  target_until: number | null;
+  priority: number;
+  queued_at: number;
+}
+
+export interface CallbackTable {
+  id: Generated<number>;
+  first_name: string;
+  last_name: string;
+  phone_number: string;
+  skill_id: number;
+  target_agent_id: number | null;
+  due_at: number;
+  time_zone: string;
+  notes: string;
+  state: string;
+  contact_id: number | null;
+  created_by: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: number;
+  /** `agent:1001 (ana)`, `script:end-stuck-chat`, `scheduler`, … */
+  actor: string;
+  channel: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  /** JSON object with what changed. */
+  details: string;
+}

@@ -1,0 +1,51 @@
+import { actions } from '../../src/actions/registry.js';
+import { createSimulatedClock } from '../../src/clock.js';
+import { createPlatform } from '../../src/platform/platform.js';
+import { compileScript } from '../../src/runtime/compile.js';
+import { advanceTo, simulate } from '../../src/runtime/simulate.js';
+import type { ScriptAction, ScriptType } from '../../src/script/types.js';
+import { openSqliteStore } from '../../src/storage/sqlite/open-sqlite.js';
+import { baseWorld, NOW } from './simulate.js';
+
+export type OpenWorld = Awaited<ReturnType<typeof openWorld>>;
+
+/**
+ * A world loaded into its own in-memory store, driven through the platform facade on a
+ * simulated clock. Scripts can then run against that same store (`runScript`), so a test can
+ * prepare state no script can reach (a canceled callback, a handle issued before a change).
+ */
+export async function openWorld(world: Record<string, unknown> = baseWorld()) {
+  const store = await openSqliteStore(':memory:');
+  const clock = createSimulatedClock(Date.parse(String(world.now ?? NOW)));
+  const platform = createPlatform({ store, clock });
+  const loaded = await platform.loadWorld(world);
+  if (!loaded.ok) {
+    await store.close();
+    throw new Error(loaded.message);
+  }
+  return {
+    store,
+    clock,
+    platform,
+    /** Moves the clock to `iso`, dispatching and routing everything due on the way. */
+    advanceTo: (iso: string) => advanceTo(platform, clock, Date.parse(iso)),
+    snapshot: () => platform.snapshot(),
+    /** Runs a script for a new contact against this world, from the clock's current time. */
+    async runScript(
+      scriptActions: ScriptAction[],
+      options: { variables?: Record<string, string>; until?: string; mediaType?: ScriptType } = {},
+    ) {
+      const script = compileScript({ name: 'test', mediaType: options.mediaType ?? 'Generic', actions: scriptActions }, actions);
+      const report = await simulate({
+        script,
+        store,
+        now: clock.now(),
+        ...(options.variables ? { variables: options.variables } : {}),
+        ...(options.until ? { until: Date.parse(options.until) } : {}),
+      });
+      if (!report.ok) throw new Error(report.message);
+      return report.value;
+    },
+    close: () => store.close(),
+  };
+}
