@@ -57,7 +57,7 @@ describe('switchboard validate', () => {
       b: { ...validScript, actions: [{ id: '1', action: 'BEGN' }] },
     });
     const one = JSON.parse(switchboard('validate', a as string, '--json').stdout);
-    expect(one).toEqual({ valid: true, findings: [] });
+    expect(one).toEqual({ file: a, valid: true, findings: [] });
     const r = switchboard('validate', a as string, b as string, '--json');
     expect(r.status).toBe(1);
     const many = JSON.parse(r.stdout);
@@ -91,6 +91,16 @@ describe('switchboard validate', () => {
     const r = switchboard('validate', '/nonexistent/script.json');
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('switchboard: cannot read /nonexistent/script.json: no such file\n');
+  });
+
+  it('keeps an unreadable file in the --json report, as an error naming the file', () => {
+    const { a } = tempFiles({ a: validScript });
+    const r = switchboard('validate', '/nonexistent.json', a as string, '--json');
+    expect(r.status).toBe(2);
+    const [missing, ok] = JSON.parse(r.stdout);
+    expect(missing).toMatchObject({ file: '/nonexistent.json', valid: false });
+    expect(missing.findings[0].message).toBe('cannot read /nonexistent.json: no such file');
+    expect(ok).toMatchObject({ file: a, valid: true });
   });
 });
 
@@ -146,12 +156,20 @@ describe('switchboard run', () => {
     [['--var', 'noequals'], /--var 'noequals' must be NAME=VALUE/],
     [['--var', '1x=2'], /--var '1x=2' must be NAME=VALUE/],
     [['--now', 'tomorrow'], /--now 'tomorrow' must be an ISO 8601 instant/],
-    [['--now', '2026-11-23T08:00:00Z', '--until', '2026-11-22T08:00:00Z'], /--until .* is before --now/],
+    [
+      ['--now', '2026-11-23T08:00:00Z', '--until', '2026-11-22T08:00:00Z'],
+      /--until .* is before the start of the run/,
+    ],
+    [
+      ['--world', 'WORLD', '--until', '2026-11-22T08:00:00Z'],
+      /--until .* is before the start of the run, 2026-11-23T08:00:00.000Z/,
+    ],
     [['--max-steps', '0'], /--max-steps '0' must be a positive whole number/],
     [['--world', '/nonexistent.json'], /cannot read \/nonexistent.json: no such file/],
   ])('rejects %j with one line and exit 2', (args, message) => {
     const f = files();
-    const r = switchboard('run', f['script.json'] as string, ...(args as string[]));
+    const withWorld = (args as string[]).map((a) => (a === 'WORLD' ? (f['world.json'] as string) : a));
+    const r = switchboard('run', f['script.json'] as string, ...withWorld);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -71,7 +71,9 @@ export const assign = defineAction<Prepared>({
     let result: unknown = raw;
     if (type === 'Numeric') {
       result = toNumber(raw);
-      if (Number.isNaN(result)) return failure('Default', `Value for ${variable} is not a number`);
+      if (!Number.isFinite(result)) {
+        return failure('Default', `Value for ${variable} is not a finite number (got ${String(result)})`);
+      }
     } else if (type === 'Datetime') {
       result = datetime(String(raw));
       if (result === undefined) return failure('Default', `'${String(raw)}' is not an ISO 8601 date-time`);

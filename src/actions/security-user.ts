@@ -1,6 +1,6 @@
 import type { Actor } from '../platform/model.js';
 import { looksLikeSecurityUser } from '../platform/security.js';
-import type { Result } from '../result.js';
+import { fail, type Result } from '../result.js';
 import { toText } from '../script/expression.js';
 import type { ActionContext } from './action.js';
 
@@ -14,13 +14,21 @@ export const SECURITY_USER_PROPERTY = {
  * The SecurityUser property names a variable (Studio's default, `SecurityUser`) or, written as
  * `{SecurityUser}`, already holds the handle after substitution. Either way: the acting agent.
  */
-export function actingSecurityUser(
+export async function actingSecurityUser(
   ctx: ActionContext,
   property: string,
 ): Promise<Result<Actor, 'InvalidSecurityUser'>> {
   const value = property.trim();
-  const handle = looksLikeSecurityUser(value)
-    ? value
-    : toText(ctx.variables.get(value.replace(/^\{(.*)\}$/, '$1').toLowerCase()));
+  if (looksLikeSecurityUser(value)) return ctx.platform.resolveSecurityUser(value);
+  const name = value.replace(/^\{(.*)\}$/, '$1');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    return fail(
+      'InvalidSecurityUser',
+      `SecurityUser '${value.slice(0, 40)}' is neither a security user nor the name of the variable holding one`,
+    );
+  }
+  const handle = toText(ctx.variables.get(name.toLowerCase()));
+  if (handle === '')
+    return fail('InvalidSecurityUser', `variable ${name} holds no security user; run SETSECURITYUSER first`);
   return ctx.platform.resolveSecurityUser(handle);
 }

@@ -84,9 +84,6 @@ export async function runCommand(file: string, options: RunOptions, io: Output):
       if (!read.ok) throw new UsageError(read.message);
       world = read.value;
     }
-    if (until !== undefined && now !== undefined && until < now) {
-      throw new UsageError(`--until ${options.until} is before --now ${options.now}`);
-    }
 
     const store = await openSqliteStore(':memory:');
     try {
@@ -100,7 +97,11 @@ export async function runCommand(file: string, options: RunOptions, io: Output):
         ...(until === undefined ? {} : { until }),
         ...(maxSteps === undefined ? {} : { maxSteps }),
       });
-      if (!report.ok) throw new UsageError(`${options.world}: ${report.message}`);
+      if (!report.ok) {
+        throw new UsageError(
+          report.code === 'InvalidWorld' ? `${options.world}: ${report.message}` : report.message,
+        );
+      }
       io.out(options.json ? `${JSON.stringify(report.value, null, 2)}\n` : formatReport(report.value));
       return 0;
     } finally {

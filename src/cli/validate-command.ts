@@ -8,6 +8,14 @@ export interface ValidateOptions {
   strict?: boolean;
 }
 
+interface FileReport {
+  file: string;
+  valid: boolean;
+  findings: Finding[];
+  /** Why the file could not be read; it has no findings of its own then. */
+  unreadable?: string;
+}
+
 export function formatFinding(file: string, f: Finding): string {
   const where = f.line === undefined ? file : `${file}:${f.line}:${f.column}`;
   const action = f.actionId === null ? '' : ` [action ${f.actionId}]`;
@@ -15,33 +23,46 @@ export function formatFinding(file: string, f: Finding): string {
   return `${where}: ${f.severity}${action}: ${f.message}${hint}  ${f.path}`;
 }
 
-/** `switchboard validate`: exit 1 when any file has an error (with --strict, a warning), 2 when one cannot be read. */
-export function validateCommand(files: string[], options: ValidateOptions, io: Output): number {
-  let exit = 0;
-  const reports: Array<{ file: string; valid: boolean; findings: Finding[] }> = [];
-  for (const file of files) {
-    const text = readText(file);
-    if (!text.ok) {
-      io.err(`switchboard: ${text.message}\n`);
-      exit = 2;
-      continue;
-    }
-    const { findings } = validateScriptText(text.value, actions);
-    const valid = !hasErrors(findings, options.strict ?? false);
-    if (!valid && exit === 0) exit = 1;
-    reports.push({ file, valid, findings });
+function check(file: string, strict: boolean): FileReport {
+  const text = readText(file);
+  if (!text.ok) {
+    const finding: Finding = {
+      severity: 'error',
+      actionId: null,
+      path: '$',
+      message: text.message,
+      hint: null,
+    };
+    return { file, valid: false, findings: [finding], unreadable: text.message };
   }
+  const { findings } = validateScriptText(text.value, actions);
+  return { file, valid: !hasErrors(findings, strict), findings };
+}
+
+/**
+ * `switchboard validate`: exit 0 when every file is valid, 1 when any has an error (with
+ * --strict, a warning), 2 when one cannot be read. With --json, one object per file (an array
+ * for several), an unreadable file included as an error finding.
+ */
+export function validateCommand(files: string[], options: ValidateOptions, io: Output): number {
+  const reports = files.map((file) => check(file, options.strict ?? false));
+  const exit = reports.some((r) => r.unreadable) ? 2 : reports.some((r) => !r.valid) ? 1 : 0;
   if (options.json) {
-    const body = reports.map(({ valid, findings }) => ({ valid, findings }));
-    io.out(`${JSON.stringify(files.length === 1 ? (body[0] ?? null) : body, null, 2)}\n`);
+    const body = reports.map(({ file, valid, findings }) => ({ file, valid, findings }));
+    io.out(`${JSON.stringify(files.length === 1 ? body[0] : body, null, 2)}\n`);
     return exit;
   }
-  for (const { file, valid, findings } of reports) {
+  for (const { file, valid, findings, unreadable } of reports) {
+    if (unreadable) {
+      io.err(`switchboard: ${unreadable}\n`);
+      continue;
+    }
     for (const f of findings) io.out(`${formatFinding(file, f)}\n`);
     const errors = findings.filter((f) => f.severity === 'error').length;
     const warnings = findings.length - errors;
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
     io.out(
-      `${file}: ${valid ? 'valid' : 'invalid'} (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'})\n`,
+      `${file}: ${valid ? 'valid' : 'invalid'} (${plural(errors, 'error')}, ${plural(warnings, 'warning')})\n`,
     );
   }
   return exit;

@@ -26,6 +26,12 @@ import { nextTargetWaitEnd, routeQueuedContacts } from './routing.js';
 import { issueSecurityUser, resolveSecurityUser } from './security.js';
 import { checkWorld, loadWorld } from './world.js';
 
+class WorldRejected extends Error {
+  constructor(readonly result: { ok: false; code: 'InvalidWorld'; message: string }) {
+    super(result.message);
+  }
+}
+
 /** What happened, told after it committed: the runtime resumes scripts, the server notifies peers. */
 export interface PlatformEvents {
   contactEnded?(contact: Contact): void;
@@ -89,8 +95,13 @@ export function createPlatform(options: PlatformOptions) {
       if (!checked.ok) return checked;
       const loaded = await tx(async (db, now) => {
         const r = await loadWorld(db, now, checked.value);
-        if (!r.ok) return r;
+        // Thrown, not returned, so that the half-loaded world rolls back and the store stays empty.
+        if (!r.ok) throw new WorldRejected(r);
+        await store.continueIds(db);
         return ok(await route(db, now));
+      }).catch((thrown: unknown) => {
+        if (thrown instanceof WorldRejected) return thrown.result;
+        throw thrown;
       });
       if (!loaded.ok) return loaded;
       tellRouted(loaded.value);
@@ -143,6 +154,12 @@ export function createPlatform(options: PlatformOptions) {
       if (skillId === undefined) {
         return fail('InvalidSkillId', `Skill '${String(skillRef)}' is not a skill ID (a positive number)`);
       }
+      const skill = await store.db
+        .selectFrom('skills')
+        .select('id')
+        .where('id', '=', skillId)
+        .executeTakeFirst();
+      if (!skill) return fail('InvalidSkillId', `no skill with ID ${skillId}`);
       const bu = await getBusinessUnit(store.db);
       const phone = parsePhoneNumber(phoneNumber, { defaultCountry: bu.defaultCountry });
       if (!phone.ok) return phone;

@@ -46,7 +46,18 @@ export async function routeQueuedContacts(db: Executor, now: number): Promise<Ro
       .selectFrom('agents')
       .select('agents.id')
       .where('agents.state', '=', 'Available')
-      .where('agents.active', '=', 1);
+      .where('agents.active', '=', 1)
+      // An agent set Available by hand while still on a contact must not be given a second one.
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('contacts')
+              .select('contacts.id')
+              .whereRef('contacts.agent_id', '=', 'agents.id')
+              .where('contacts.state', '=', 'Active'),
+          ),
+        ),
+      );
     if (targetOnly) {
       agents = agents.where('agents.id', '=', Number(entry.target_agent_id));
     } else if (entry.skill_id !== null) {

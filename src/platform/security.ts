@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
 import { fail, ok, type Result } from '../result.js';
 import type { Executor } from '../storage/store.js';
 import { getBusinessUnit } from './business-unit.js';
@@ -41,11 +42,12 @@ export async function issueSecurityUser(
   const ref = agentRef.trim();
   if (ref === '') return fail('InvalidAgent', 'Agent is empty; give an agent ID or username');
   const id = parseId(ref);
-  const agent = await db
-    .selectFrom('agents')
-    .select(['id', 'active', 'time_zone', 'username'])
-    .where(id === undefined ? 'username' : 'id', '=', id ?? ref)
-    .executeTakeFirst();
+  const agents = db.selectFrom('agents').select(['id', 'active', 'time_zone', 'username']);
+  // Usernames are compared without regard to case, as people type them.
+  const agent = await (id === undefined
+    ? agents.where(sql<string>`lower(username)`, '=', ref.toLowerCase())
+    : agents.where('id', '=', id)
+  ).executeTakeFirst();
   if (!agent) return fail('InvalidAgent', `no agent with ${id === undefined ? 'username' : 'ID'} '${ref}'`);
   if (agent.active !== 1) return fail('InvalidAgent', `agent ${agent.id} (${agent.username}) is not active`);
   const bu = await getBusinessUnit(db);

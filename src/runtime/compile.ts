@@ -39,8 +39,7 @@ function buildProperties(definition: ActionDefinition, raw: Record<string, strin
   const constant: Record<string, string> = {};
   for (const [name, spec] of Object.entries(definition.properties)) {
     const value = raw[name] ?? '';
-    if (spec.kind === 'name') constant[name] = value.trim().replace(/^\{(.*)\}$/, '$1');
-    else if (spec.kind === 'expression' || !value.includes('{')) constant[name] = value;
+    if (spec.kind === 'expression' || spec.kind === 'name' || !value.includes('{')) constant[name] = value;
     else dynamic.push([name, compileTemplate(value)]);
   }
   // Most control-flow actions have only constant properties: one frozen object, no allocation per step.
@@ -83,7 +82,9 @@ export function compileScript(script: Script, registry: ActionRegistry): Compile
     for (const [name, spec] of Object.entries(definition.properties)) {
       const key = Object.keys(written).find((k) => k.toLowerCase() === name.toLowerCase());
       const value = key === undefined ? undefined : written[key];
-      raw[name] = value === undefined ? (spec.default ?? '') : String(value);
+      const text = value === undefined ? (spec.default ?? '') : String(value);
+      // A variable name may be written `{x}` or `x`: both name x.
+      raw[name] = spec.kind === 'name' ? text.trim().replace(/^\{(.*)\}$/, '$1') : text;
     }
     const next = new Map<string, number>();
     let defaultNext = -1;

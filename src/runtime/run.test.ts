@@ -203,6 +203,44 @@ describe('running a script', () => {
     );
   });
 
+  it('runs ONRELEASE after a failed run too', async () => {
+    const report = await runActions(
+      [
+        { id: 'begin', action: 'BEGIN', branches: { Default: 'loop' } },
+        {
+          id: 'loop',
+          action: 'ASSIGN',
+          properties: { Variable: 'n', Value: 'x' },
+          branches: { Default: 'loop' },
+        },
+        { id: 'rel', action: 'ONRELEASE', branches: { Default: 'end' } },
+        END,
+      ],
+      { maxSteps: 10 },
+    );
+    expect(report.outcome).toBe('error');
+    expect(branches(report).slice(-2)).toEqual(['rel:Default', 'end:Default']);
+  });
+
+  it('a signal replaces all of p1…p9, so parameters of an earlier signal do not linger', async () => {
+    const report = await runActions(
+      [
+        { id: 'begin', action: 'BEGIN', branches: { Default: 'stop' } },
+        { id: 'stop', action: 'STOP' },
+        { id: 'sig', action: 'ONSIGNAL', branches: { Default: 'a' } },
+        {
+          id: 'a',
+          action: 'ASSIGN',
+          properties: { Variable: 'seen', Value: '{seen}[{p1},{p2}]' },
+          branches: { Default: 'stop' },
+        },
+      ],
+      { signals: [{ params: ['a', 'b'] }, { params: ['c'] }] },
+    );
+    expect(report.outcome).toBe('stopped');
+    expect(report.variables.seen).toBe('[a,b][c,]');
+  });
+
   it('WAIT advances the simulated clock', async () => {
     const report = await runActions(
       chain({ id: 'w', action: 'WAIT', properties: { Seconds: '90' }, branches: { Default: 'end' } }),

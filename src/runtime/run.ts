@@ -107,9 +107,8 @@ export class ScriptRun {
   /** Delivers ONSIGNAL to a run parked at STOP; `params` become p1…p9. Ignored by a finished run. */
   async signal(params: readonly string[] = []): Promise<RunOutcome | null> {
     if (this.outcome !== 'stopped') return this.outcome;
-    params.slice(0, 9).forEach((value, i) => {
-      this.variables.set(`p${i + 1}`, value);
-    });
+    // A signal replaces all nine: parameters from an earlier signal must not linger.
+    for (let i = 0; i < 9; i++) this.variables.set(`p${i + 1}`, params[i] ?? '');
     if (this.script.onSignal < 0) return this.outcome;
     return this.drive(this.script.onSignal);
   }
@@ -202,6 +201,7 @@ export class ScriptRun {
     this.variables.set('_ERR', reason);
     this.note(reason);
     await this.endContact(DISCONNECT.error);
+    await this.runReleaseHandler();
     return this.finish('error');
   }
 

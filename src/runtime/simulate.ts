@@ -1,7 +1,7 @@
 import { createSimulatedClock } from '../clock.js';
 import type { Agent, AuditEntry, Contact, ScheduledCallback } from '../platform/model.js';
 import { createPlatform, type Platform } from '../platform/platform.js';
-import { ok, type Result } from '../result.js';
+import { fail, ok, type Result } from '../result.js';
 import type { Store } from '../storage/store.js';
 import type { CompiledScript } from './compile.js';
 import { type RunOutcome, ScriptRun, type TraceEntry } from './run.js';
@@ -59,13 +59,21 @@ export async function advanceTo(
 }
 
 /** Runs a script for one new contact against a world, fully offline, and reports what happened. */
-export async function simulate(options: SimulateOptions): Promise<Result<SimulationReport, 'InvalidWorld'>> {
+export async function simulate(
+  options: SimulateOptions,
+): Promise<Result<SimulationReport, 'InvalidWorld' | 'InvalidUntil'>> {
   const worldNow = (options.world as { now?: unknown } | undefined)?.now;
   const start =
     options.now ??
     (typeof worldNow === 'string' && !Number.isNaN(Date.parse(worldNow))
       ? Date.parse(worldNow)
       : Math.floor(Date.now() / 1000) * 1000);
+  if (options.until !== undefined && options.until < start) {
+    return fail(
+      'InvalidUntil',
+      `--until ${new Date(options.until).toISOString()} is before the start of the run, ${new Date(start).toISOString()}`,
+    );
+  }
   const clock = createSimulatedClock(start);
   const platform = createPlatform({ store: options.store, clock });
   if (options.world !== undefined) {

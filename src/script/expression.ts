@@ -109,6 +109,17 @@ function member(target: unknown, key: string, lowerKey: string): unknown {
   return undefined;
 }
 
+/** Reads `a.b.c` from a variable value: the one lookup behind `{a.b.c}` placeholders and expressions. */
+export function readPath(value: unknown, path: readonly string[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (FORBIDDEN_KEYS.has(key)) return undefined;
+    current = member(current, key, key.toLowerCase());
+    if (current === undefined) return undefined;
+  }
+  return current;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Functions
 

@@ -1,22 +1,9 @@
-import { toText } from './expression.js';
+import { readPath, toText } from './expression.js';
 import { PLACEHOLDER } from './placeholder.js';
 
 /** Reads variables by lower-cased name. */
 export interface VariableReader {
   get(lowerName: string): unknown;
-}
-
-const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** Reads `a.b.c` from a variable value: own properties only, undefined when any step is missing. */
-export function readPath(value: unknown, path: readonly string[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object' || FORBIDDEN.has(key)) return undefined;
-    if (!Object.hasOwn(current, key)) return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
 }
 
 /**

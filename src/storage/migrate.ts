@@ -11,8 +11,18 @@ function provider(dialect: Dialect): MigrationProvider {
 }
 
 /** Brings the schema up to date; returns the names applied. Throws when a migration fails. */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: provider(dialect) });
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  schema?: string,
+): Promise<string[]> {
+  // Kysely looks for its bookkeeping tables in every schema; naming ours keeps databases that
+  // hold several Switchboard schemas (tests do) apart.
+  const migrator = new Migrator({
+    db,
+    provider: provider(dialect),
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -12,6 +12,8 @@ export interface Store {
   readonly db: Kysely<Database>;
   /** Runs `work` in one transaction: all of it commits or none of it does. */
   transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /** After rows were inserted with explicit ids (a world fixture): generated ids continue after them. */
+  continueIds(db: Executor): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -35,7 +35,10 @@ export async function openWorld(world: Record<string, unknown> = baseWorld()) {
       scriptActions: ScriptAction[],
       options: { variables?: Record<string, string>; until?: string; mediaType?: ScriptType } = {},
     ) {
-      const script = compileScript({ name: 'test', mediaType: options.mediaType ?? 'Generic', actions: scriptActions }, actions);
+      const script = compileScript(
+        { name: 'test', mediaType: options.mediaType ?? 'Generic', actions: scriptActions },
+        actions,
+      );
       const report = await simulate({
         script,
         store,
@@ -48,4 +51,17 @@ export async function openWorld(world: Record<string, unknown> = baseWorld()) {
     },
     close: () => store.close(),
   };
+}
+
+/** `world` with some agents' fields changed, by agent ID; a field changed to undefined is removed. */
+export function withAgents<W extends { agents: ReadonlyArray<{ id: number }> }>(
+  world: W,
+  changes: Record<number, Record<string, unknown>>,
+): W {
+  const agents = world.agents.map((a) => {
+    const changed: Record<string, unknown> = { ...a, ...changes[a.id] };
+    for (const key of Object.keys(changed)) if (changed[key] === undefined) delete changed[key];
+    return changed;
+  });
+  return { ...world, agents };
 }

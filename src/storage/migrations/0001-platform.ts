@@ -78,6 +78,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('ended_at', time)
     .execute();
   await db.schema.createIndex('contacts_by_state').on('contacts').columns(['state', 'id']).execute();
+  // Routing asks whether an agent is still on an Active contact.
+  await db.schema.createIndex('contacts_by_agent').on('contacts').columns(['agent_id', 'state']).execute();
 
   await db.schema
     .createTable('queue_entries')

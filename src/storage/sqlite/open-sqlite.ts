@@ -20,6 +20,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
     dialect: 'sqlite',
     db,
     transaction: (work) => db.transaction().execute(work),
+    // AUTOINCREMENT already continues after the largest id.
+    continueIds: async () => {},
     close: () => db.destroy(),
   };
 }
