@@ -1,7 +1,7 @@
 import { fail, ok, type Result } from '../result.js';
 import type { Executor } from '../storage/store.js';
 import { recordAudit } from './audit.js';
-import { type Agent, type AgentState, can, type OperationContext, toAgent } from './model.js';
+import { type Agent, type AgentState, denied, type OperationContext, toAgent } from './model.js';
 
 async function skillsOf(db: Executor, agentIds: number[]): Promise<Map<number, number[]>> {
   const map = new Map<number, number[]>(agentIds.map((id) => [id, []]));
@@ -45,9 +45,9 @@ export async function setAgentState(
   state: AgentState,
   ctx: OperationContext,
 ): Promise<Result<Agent, 'NotFound' | 'Unauthorized' | 'AgentNotActive'>> {
-  if (ctx.actor && !can(ctx.actor, 'agents:write') && ctx.actor.agentId !== id) {
-    return fail('Unauthorized', `agent ${ctx.actor.agentId}'s security profile lacks agents:write`);
-  }
+  // Agents may always set their own state.
+  const unauthorized = ctx.actor?.agentId === id ? undefined : denied(ctx, 'agents:write');
+  if (unauthorized) return unauthorized;
   const row = await db
     .selectFrom('agents')
     .select(['id', 'active', 'state'])

@@ -5,7 +5,8 @@ import { type BusinessUnit, getBusinessUnit } from './business-unit.js';
 import { startContact } from './contacts.js';
 import {
   type CallbackState,
-  can,
+  type Contact,
+  denied,
   type OperationContext,
   parseId,
   type ScheduledCallback,
@@ -56,9 +57,8 @@ export async function checkCallback(
   input: ScheduleCallbackInput,
   ctx: OperationContext,
 ): Promise<Result<ValidCallback, ScheduleCallbackError>> {
-  if (ctx.actor && !can(ctx.actor, 'callbacks:write')) {
-    return fail('Unauthorized', `agent ${ctx.actor.agentId}'s security profile lacks callbacks:write`);
-  }
+  const unauthorized = denied(ctx, 'callbacks:write');
+  if (unauthorized) return unauthorized;
   const skillId = parseId(input.skillId);
   if (skillId === undefined) {
     return fail(
@@ -79,26 +79,9 @@ export async function checkCallback(
     );
   }
 
-  let targetAgentId: number | null = null;
-  const target = input.targetAgentId;
-  if (target !== null && target !== undefined && String(target).trim() !== '') {
-    const id = parseId(target);
-    if (id === undefined) {
-      return fail(
-        'InvalidTargetAgentId',
-        `TargetAgentId '${String(target)}' is not an agent ID; give the agent's numeric ID (not a username), or "" to route to the skill`,
-        'targetAgentId',
-      );
-    }
-    const agent = await db
-      .selectFrom('agents')
-      .select(['id', 'active'])
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (!agent) return fail('InvalidTargetAgentId', `no agent with ID ${id}`, 'targetAgentId');
-    if (agent.active !== 1) return fail('InvalidTargetAgentId', `agent ${id} is not active`, 'targetAgentId');
-    targetAgentId = id;
-  }
+  const target = await checkTargetAgent(db, input.targetAgentId, 'TargetAgentId');
+  if (!target.ok) return target;
+  const targetAgentId = target.value;
 
   const zone = input.timeZone?.trim() || ctx.actor?.timeZone || bu.timeZone;
   const dateOptions = { now, timeZone: zone, horizonDays: bu.callbackHorizonDays };
@@ -121,6 +104,34 @@ export async function checkCallback(
     dueAt: when.value.at,
     timeZone: when.value.timeZone,
   });
+}
+
+/**
+ * A target agent: `""`, null or absent means none (route to the skill); otherwise the numeric
+ * ID of an active agent — a username is refused, as Studio refuses it.
+ */
+export async function checkTargetAgent(
+  db: Executor,
+  target: string | number | null | undefined,
+  property: string,
+): Promise<Result<number | null, 'InvalidTargetAgentId'>> {
+  if (target === null || target === undefined || String(target).trim() === '') return ok(null);
+  const id = parseId(target);
+  if (id === undefined) {
+    return fail(
+      'InvalidTargetAgentId',
+      `${property} '${String(target)}' is not an agent ID; give the agent's numeric ID (not a username), or "" to route to the skill`,
+      'targetAgentId',
+    );
+  }
+  const agent = await db
+    .selectFrom('agents')
+    .select(['id', 'active'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!agent) return fail('InvalidTargetAgentId', `no agent with ID ${id}`, 'targetAgentId');
+  if (agent.active !== 1) return fail('InvalidTargetAgentId', `agent ${id} is not active`, 'targetAgentId');
+  return ok(id);
 }
 
 /** Schedule Callback / COMMITMENT: stores a commitment that the scheduler dispatches when due. */
@@ -166,6 +177,69 @@ export async function scheduleCallback(
     },
   });
   return ok(callback);
+}
+
+export interface QueueCallbackInput {
+  phoneNumber: string;
+  callerId?: string;
+  skillId: string | number;
+  targetAgentId?: string | number | null;
+  priority?: string | number;
+}
+
+export type QueueCallbackError =
+  | 'InvalidPhoneNumber'
+  | 'InvalidSkillId'
+  | 'InvalidTargetAgentId'
+  | 'InvalidPriority';
+
+/** QUEUECALLBACK: a live outbound Phone contact, queued now to a Phone skill or a target agent. */
+export async function queueCallback(
+  db: Executor,
+  now: number,
+  input: QueueCallbackInput,
+  ctx: OperationContext,
+): Promise<Result<Contact, QueueCallbackError>> {
+  const bu = await getBusinessUnit(db);
+  const phone = parsePhoneNumber(input.phoneNumber, {
+    defaultCountry: bu.defaultCountry,
+    strict: bu.strictPhoneNumbers,
+  });
+  if (!phone.ok) return phone;
+  const skillId = parseId(input.skillId);
+  const skill =
+    skillId === undefined
+      ? undefined
+      : await db
+          .selectFrom('skills')
+          .select(['id', 'active', 'media_type'])
+          .where('id', '=', skillId)
+          .executeTakeFirst();
+  if (skill?.active !== 1 || skill.media_type !== 'Phone') {
+    return fail('InvalidSkillId', `Skill '${String(input.skillId)}' is not an active Phone skill`);
+  }
+  const target = await checkTargetAgent(db, input.targetAgentId, 'TargetAgent');
+  if (!target.ok) return target;
+  const priority = input.priority === undefined || input.priority === '' ? 0 : Number(input.priority);
+  if (!Number.isInteger(priority)) {
+    return fail('InvalidPriority', `Priority '${String(input.priority)}' is not a whole number`);
+  }
+  const contact = await startContact(
+    db,
+    now,
+    {
+      mediaType: 'Phone',
+      direction: 'Outbound',
+      state: 'Queued',
+      skillId: Number(skill.id),
+      targetAgentId: target.value,
+      priority,
+      phoneNumber: phone.value,
+      ani: input.callerId?.trim() || null,
+    },
+    ctx,
+  );
+  return ok(contact);
 }
 
 /** How many callbacks are waiting for this number on this skill: scheduled, or queued as contacts. */
@@ -226,9 +300,8 @@ export async function cancelCallback(
   id: number,
   ctx: OperationContext,
 ): Promise<Result<ScheduledCallback, ChangeCallbackError>> {
-  if (ctx.actor && !can(ctx.actor, 'callbacks:write')) {
-    return fail('Unauthorized', `agent ${ctx.actor.agentId}'s security profile lacks callbacks:write`);
-  }
+  const unauthorized = denied(ctx, 'callbacks:write');
+  if (unauthorized) return unauthorized;
   // Guarded on the state: a cancel racing the dispatch either wins or sees Queued.
   const row = await db
     .updateTable('scheduled_callbacks')

@@ -5,8 +5,8 @@ import { getBusinessUnit } from './business-unit.js';
 import {
   type Contact,
   type ContactState,
-  can,
   type Direction,
+  denied,
   type MediaType,
   type OperationContext,
   parseId,
@@ -100,9 +100,8 @@ export async function endContact(
   reason: string,
   ctx: OperationContext,
 ): Promise<Result<Contact, EndContactError>> {
-  if (ctx.actor && !can(ctx.actor, 'contacts:end')) {
-    return fail('Unauthorized', `agent ${ctx.actor.agentId}'s security profile lacks contacts:end`);
-  }
+  const unauthorized = denied(ctx, 'contacts:end');
+  if (unauthorized) return unauthorized;
   const id = parseId(contactRef);
   if (id === undefined) {
     return fail(

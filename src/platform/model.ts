@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { fail } from '../result.js';
 import { SCRIPT_TYPES, type ScriptType } from '../script/types.js';
 import type { AgentTable, AuditTable, CallbackTable, ContactTable } from '../storage/schema.js';
 
@@ -40,6 +41,12 @@ export interface Actor {
 
 export function can(actor: Actor, permission: Permission): boolean {
   return actor.permissions.has('admin') || actor.permissions.has(permission);
+}
+
+/** The Unauthorized failure when the operation's actor lacks `permission`; system work (no actor) may do anything. */
+export function denied(ctx: OperationContext, permission: Permission) {
+  if (!ctx.actor || can(ctx.actor, permission)) return undefined;
+  return fail('Unauthorized', `agent ${ctx.actor.agentId}'s security profile lacks ${permission}`);
 }
 
 /** Through which door an operation came; recorded in the audit log. */

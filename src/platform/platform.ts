@@ -9,6 +9,8 @@ import {
   dispatchDueCallbacks,
   listCallbacks,
   nextCallbackDue,
+  type QueueCallbackInput,
+  queueCallback,
   type ScheduleCallbackInput,
   scheduleCallback,
 } from './callbacks.js';
@@ -44,14 +46,6 @@ export interface PlatformOptions {
   clock: Clock;
   /** Row locks for claiming due callbacks; on for PostgreSQL, where several processes claim at once. */
   lockRows?: boolean;
-}
-
-export interface QueueCallbackInput {
-  phoneNumber: string;
-  callerId?: string;
-  skillId: string | number;
-  targetAgentId?: string | number | null;
-  priority?: string | number;
 }
 
 /**
@@ -167,71 +161,13 @@ export function createPlatform(options: PlatformOptions) {
     },
 
     /** QUEUECALLBACK: a live outbound Phone contact, queued now to the skill or target agent. */
-    async queueCallback(
-      input: QueueCallbackInput,
-      ctx: OperationContext,
-    ): Promise<
-      Result<Contact, 'InvalidPhoneNumber' | 'InvalidSkillId' | 'InvalidTargetAgentId' | 'InvalidPriority'>
-    > {
+    async queueCallback(input: QueueCallbackInput, ctx: OperationContext) {
       const result = await tx(async (db, now) => {
-        const bu = await getBusinessUnit(db);
-        const phone = parsePhoneNumber(input.phoneNumber, {
-          defaultCountry: bu.defaultCountry,
-          strict: bu.strictPhoneNumbers,
-        });
-        if (!phone.ok) return phone;
-        const skillId = parseId(input.skillId);
-        const skill =
-          skillId === undefined
-            ? undefined
-            : await db.selectFrom('skills').selectAll().where('id', '=', skillId).executeTakeFirst();
-        if (skill?.active !== 1 || skill.media_type !== 'Phone') {
-          return fail('InvalidSkillId', `Skill '${String(input.skillId)}' is not an active Phone skill`);
-        }
-        let targetAgentId: number | null = null;
-        const target = input.targetAgentId;
-        if (target !== undefined && target !== null && String(target).trim() !== '') {
-          const id = parseId(target);
-          const agent =
-            id === undefined
-              ? undefined
-              : await db
-                  .selectFrom('agents')
-                  .select(['id', 'active'])
-                  .where('id', '=', id)
-                  .executeTakeFirst();
-          if (agent?.active !== 1) {
-            return fail(
-              'InvalidTargetAgentId',
-              `TargetAgent '${String(target)}' is not the ID of an active agent`,
-            );
-          }
-          targetAgentId = Number(agent.id);
-        }
-        const priority = input.priority === undefined || input.priority === '' ? 0 : Number(input.priority);
-        if (!Number.isInteger(priority)) {
-          return fail('InvalidPriority', `Priority '${String(input.priority)}' is not a whole number`);
-        }
-        const contact = await startContact(
-          db,
-          now,
-          {
-            mediaType: 'Phone',
-            direction: 'Outbound',
-            state: 'Queued',
-            skillId: Number(skill.id),
-            targetAgentId,
-            priority,
-            phoneNumber: phone.value,
-            ani: input.callerId?.trim() || null,
-          },
-          ctx,
-        );
-        return ok({ contact, routed: await route(db, now) });
+        const r = await queueCallback(db, now, input, ctx);
+        return r.ok ? { ...r, routed: await route(db, now) } : r;
       });
-      if (!result.ok) return result;
-      tellRouted(result.value.routed);
-      return ok(result.value.contact);
+      if (result.ok) tellRouted(result.routed);
+      return result;
     },
 
     async setAgentState(agentId: number, state: AgentState, ctx: OperationContext) {
