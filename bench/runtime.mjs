@@ -92,7 +92,7 @@ async function measure(label, runOnce) {
 const store = await openSqliteStore(':memory:');
 const clock = createSimulatedClock(Date.parse('2026-11-23T08:00:00Z'));
 const platform = createPlatform({ store, clock });
-const host = { platform, sleep: async () => {} };
+const host = { platform, wait: async () => 'continue' };
 
 const interpreted = (trace) => async () => {
   const run = new ScriptRun(controlFlow, { id: 1 }, host, { trace, maxSteps: 1e9 });

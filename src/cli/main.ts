@@ -5,6 +5,14 @@ import { actions } from '../actions/registry.js';
 import { ScriptSchema } from '../script/schema.js';
 import { type Output, processOutput } from './io.js';
 import { runCommand } from './run-command.js';
+import {
+  contactEndCommand,
+  contactSignalCommand,
+  deployCommand,
+  migrateCommand,
+  seedCommand,
+  serveCommand,
+} from './server-commands.js';
 import { validateCommand } from './validate-command.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -62,6 +70,70 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .option('--json', 'print the report as JSON')
     .action(async (file: string, options) => {
       exit = await runCommand(file, options, io);
+    });
+
+  const dbOption = [
+    '--db <url-or-path>',
+    'postgres:// URL or SQLite file (default $SWITCHBOARD_DB, else ./data/switchboard.db)',
+  ] as const;
+
+  program
+    .command('serve')
+    .description('run the server: scheduler, routing and script runs on the database')
+    .option(...dbOption)
+    .option('--port <port>', 'HTTP port (default $PORT, else 3000)')
+    .option(
+      '--log-level <level>',
+      'fatal, error, warn, info, debug, trace or silent (default $LOG_LEVEL, else info)',
+    )
+    .action(async (options) => {
+      exit = await serveCommand(options, io, process);
+    });
+
+  program
+    .command('migrate')
+    .description('bring the database schema up to date (serve does it too, at start)')
+    .option(...dbOption)
+    .action(async (options) => {
+      exit = await migrateCommand(options, io);
+    });
+
+  program
+    .command('seed')
+    .description('load a world file (skills, agents, profiles, contacts, callbacks) into an empty database')
+    .requiredOption('--world <file>', 'world JSON, as for switchboard run')
+    .option(...dbOption)
+    .action(async (options: { world: string; db?: string }) => {
+      exit = await seedCommand(options.world, options, io);
+    });
+
+  program
+    .command('deploy')
+    .description('validate scripts and store them in the database under their names')
+    .argument('<script...>', 'script JSON files')
+    .option(...dbOption)
+    .action(async (files: string[], options) => {
+      exit = await deployCommand(files, options, io);
+    });
+
+  const contact = program.command('contact').description('act on one contact in the database');
+  contact
+    .command('end')
+    .description('end a contact (End a Contact, as an operator)')
+    .argument('<id>', 'contact ID')
+    .option('--reason <reason>', 'disconnect reason recorded', 'EndedByOperator')
+    .option(...dbOption)
+    .action(async (id: string, options) => {
+      exit = await contactEndCommand(id, options, io);
+    });
+  contact
+    .command('signal')
+    .description("signal a contact's script (ONSIGNAL), with parameters p1…p9")
+    .argument('<id>', 'contact ID')
+    .argument('[params...]', 'parameters')
+    .option(...dbOption)
+    .action(async (id: string, params: string[], options) => {
+      exit = await contactSignalCommand(id, params, options, io);
     });
 
   program

@@ -3,7 +3,7 @@ import type { OperationContext } from './model.js';
 
 export interface AuditRecord {
   action: string;
-  targetType: 'contact' | 'callback' | 'agent' | 'skill' | 'business-unit';
+  targetType: 'contact' | 'callback' | 'agent' | 'skill' | 'script' | 'business-unit';
   targetId: number | string;
   details?: Record<string, unknown>;
 }

@@ -127,6 +127,13 @@ export async function endContact(
     .executeTakeFirst();
   if (!updated) return fail('ContactNotActive', `contact ${id} has already ended`);
   await db.deleteFrom('queue_entries').where('contact_id', '=', id).execute();
+  // Its script, wherever it is parked or running, owes an ONRELEASE: whichever process holds
+  // or next claims the run delivers it.
+  await db
+    .updateTable('script_runs')
+    .set({ released: 1, updated_at: now })
+    .where('contact_id', '=', id)
+    .execute();
   if (updated.agent_id !== null) {
     await db
       .updateTable('agents')
@@ -154,6 +161,45 @@ export async function endContact(
     },
   });
   return ok(toContact(updated));
+}
+
+/**
+ * Signals a contact's script: the signal waits in its script run until a process delivers it at
+ * ONSIGNAL (once the script is parked at STOP). Fails for unknown or ended contacts and for a
+ * contact with no script running.
+ */
+export async function signalContact(
+  db: Executor,
+  now: number,
+  contactRef: string | number,
+  params: string[],
+  ctx: OperationContext,
+): Promise<Result<Contact, 'Unauthorized' | 'InvalidContactID' | 'ContactNotActive' | 'NoScriptRunning'>> {
+  const unauthorized = denied(ctx, 'contacts:write');
+  if (unauthorized) return unauthorized;
+  const id = parseId(contactRef);
+  const contact = id === undefined ? undefined : await getContact(db, id);
+  if (!contact) return fail('InvalidContactID', `no contact with ID ${String(contactRef)}`);
+  if (contact.state === 'Ended') return fail('ContactNotActive', `contact ${contact.id} has already ended`);
+  const run = await db
+    .selectFrom('script_runs')
+    .select('signals')
+    .where('contact_id', '=', contact.id)
+    .executeTakeFirst();
+  if (!run) return fail('NoScriptRunning', `contact ${contact.id} has no script running to signal`);
+  const signals = [...(JSON.parse(run.signals) as string[][]), params.slice(0, 9)];
+  await db
+    .updateTable('script_runs')
+    .set({ signals: JSON.stringify(signals), updated_at: now })
+    .where('contact_id', '=', contact.id)
+    .execute();
+  await recordAudit(db, now, ctx, {
+    action: 'contact.signaled',
+    targetType: 'contact',
+    targetId: contact.id,
+    details: { params },
+  });
+  return ok(contact);
 }
 
 export async function getContact(db: Executor, id: number): Promise<Contact | undefined> {

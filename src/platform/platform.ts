@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { fail, ok, type Result } from '../result.js';
+import type { ActionCatalog } from '../script/action-contract.js';
 import type { Executor, Store } from '../storage/store.js';
 import { listAgents, setAgentState } from './agents.js';
 import { getBusinessUnit } from './business-unit.js';
@@ -14,7 +15,7 @@ import {
   type ScheduleCallbackInput,
   scheduleCallback,
 } from './callbacks.js';
-import { endContact, listContacts, type StartContactInput, startContact } from './contacts.js';
+import { endContact, listContacts, type StartContactInput, signalContact, startContact } from './contacts.js';
 import {
   type AgentState,
   type AuditEntry,
@@ -25,6 +26,7 @@ import {
 } from './model.js';
 import { parsePhoneNumber } from './phone-number.js';
 import { nextTargetWaitEnd, routeQueuedContacts } from './routing.js';
+import { deployScript } from './scripts.js';
 import { issueSecurityUser, resolveSecurityUser } from './security.js';
 import { checkWorld, loadWorld } from './world.js';
 
@@ -39,6 +41,7 @@ export interface PlatformEvents {
   contactEnded?(contact: Contact): void;
   contactRouted?(routed: { contactId: number; agentId: number; callbackId: number | null }): void;
   callbackScheduled?(callback: { id: number; dueAt: number }): void;
+  contactSignaled?(contactId: number): void;
 }
 
 export interface PlatformOptions {
@@ -129,6 +132,15 @@ export function createPlatform(options: PlatformOptions) {
       }
       return result;
     },
+
+    signalContact: (contactRef: string | number, params: string[], ctx: OperationContext) =>
+      tx((db, now) => signalContact(db, now, contactRef, params, ctx)).then((r) => {
+        if (r.ok) emit('contactSignaled', r.value.id);
+        return r;
+      }),
+
+    deployScript: (text: string, catalog: ActionCatalog, ctx: OperationContext) =>
+      tx((db, now) => deployScript(db, now, text, catalog, ctx)),
 
     async scheduleCallback(input: ScheduleCallbackInput, ctx: OperationContext) {
       const result = await tx((db, now) => scheduleCallback(db, now, input, ctx));

@@ -98,6 +98,9 @@ export async function routeQueuedContacts(db: Executor, now: number): Promise<Ro
         .where('id', '=', callbackId)
         .execute();
     }
+    // "A custom outbound script associated with the skill" runs for the contact it delivers;
+    // queued here, in the same transaction, so that a crash cannot deliver without it.
+    if (entry.skill_id !== null) await queueSkillScript(db, now, contactId, Number(entry.skill_id));
     await recordAudit(
       db,
       now,
@@ -112,6 +115,27 @@ export async function routeQueuedContacts(db: Executor, now: number): Promise<Ro
     routed.push({ contactId, agentId, callbackId });
   }
   return routed;
+}
+
+async function queueSkillScript(db: Executor, now: number, contactId: number, skillId: number) {
+  const skill = await db.selectFrom('skills').select('script').where('id', '=', skillId).executeTakeFirst();
+  if (!skill?.script) return;
+  await db
+    .insertInto('script_runs')
+    .values({
+      contact_id: contactId,
+      script_name: skill.script,
+      status: 'pending',
+      resume_at: null,
+      snapshot: null,
+      signals: '[]',
+      released: 0,
+      owner: null,
+      lease_until: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
 }
 
 /** The next time routing must look again without any other event: a target wait running out. */

@@ -4,8 +4,11 @@ import type { CompiledNode, CompiledScript } from './compile.js';
 import { nextNode } from './step.js';
 import { Variables } from './variables.js';
 
-/** How a run finished (or paused): the `outcome` of DESIGN §4. */
-export type RunOutcome = 'ended' | 'stopped' | 'deadEnd' | 'error';
+/**
+ * How a run finished (or paused): the `outcome` of DESIGN §4, plus `waiting` — parked at a WAIT
+ * until `resumeAt`, which only a server's run makes (the simulator moves its clock instead).
+ */
+export type RunOutcome = 'ended' | 'stopped' | 'deadEnd' | 'error' | 'waiting';
 
 export interface TraceEntry {
   /** Epoch ms on the run's clock when the action ran. */
@@ -20,8 +23,11 @@ export interface TraceEntry {
 
 export interface RunHost {
   readonly platform: Platform;
-  /** WAIT: resolves when `ms` have passed on the run's clock (simulated time advances at once). */
-  sleep(ms: number): Promise<void>;
+  /**
+   * WAIT: `continue` once `ms` have passed (the simulator moves its clock at once), or `park`
+   * to save the run as `waiting` and resume it later (the server).
+   */
+  wait(ms: number): Promise<'continue' | 'park'>;
 }
 
 export interface RunOptions {
@@ -31,6 +37,17 @@ export interface RunOptions {
   maxSteps?: number;
   /** Variables visible from BEGIN (`--var`, the API's `variables`). */
   variables?: Readonly<Record<string, unknown>>;
+}
+
+/** A parked run as the server stores it (JSON-safe). */
+export interface RunSnapshot {
+  outcome: RunOutcome | null;
+  variables: Record<string, unknown>;
+  released: boolean;
+  releaseHandled: boolean;
+  resumeAt: number | null;
+  /** Id of the action to resume at after WAIT. */
+  resumeNode: string | null;
 }
 
 export interface RunContact {
@@ -56,6 +73,9 @@ export class ScriptRun {
   outcome: RunOutcome | null = null;
   /** Why the run failed (step limit, an uncaught throw); also in `_ERR`. */
   error: string | null = null;
+  /** While `waiting`: when to resume, and at which node. */
+  resumeAt: number | null = null;
+  resumeIndex: number | null = null;
   private released = false;
   private releaseHandled = false;
   private readonly context: ActionContext;
@@ -113,12 +133,57 @@ export class ScriptRun {
     return this.drive(this.script.onSignal);
   }
 
+  /** Resumes a run parked at WAIT, at the action after it. */
+  async resume(): Promise<RunOutcome | null> {
+    if (this.outcome !== 'waiting' || this.resumeIndex === null) return this.outcome;
+    const index = this.resumeIndex;
+    this.resumeAt = null;
+    this.resumeIndex = null;
+    return this.drive(index);
+  }
+
   /** The contact ended while the run was parked: run ONRELEASE (once) and finish. */
   async release(): Promise<RunOutcome | null> {
     this.released = true;
-    if (this.outcome !== 'stopped') return this.outcome;
+    if (this.outcome !== 'stopped' && this.outcome !== 'waiting') return this.outcome;
+    this.resumeAt = null;
+    this.resumeIndex = null;
     await this.runReleaseHandler();
     return this.finish('ended');
+  }
+
+  /** What a server saves of a parked run; `ScriptRun.restore` brings it back in any process. */
+  snapshot(): RunSnapshot {
+    return {
+      outcome: this.outcome,
+      variables: this.variables.toObject(),
+      released: this.released,
+      releaseHandled: this.releaseHandled,
+      resumeAt: this.resumeAt,
+      resumeNode: this.resumeIndex === null ? null : (this.script.nodes[this.resumeIndex]?.id ?? null),
+    };
+  }
+
+  static restore(
+    script: CompiledScript,
+    contact: RunContact,
+    host: RunHost,
+    saved: RunSnapshot,
+    options: Omit<RunOptions, 'variables'> = {},
+  ): ScriptRun {
+    const run = new ScriptRun(script, contact, host, { ...options, variables: saved.variables });
+    run.outcome = saved.outcome;
+    run.released = saved.released;
+    run.releaseHandled = saved.releaseHandled;
+    run.resumeAt = saved.resumeAt;
+    const index = script.nodes.findIndex((n) => n.id === saved.resumeNode);
+    run.resumeIndex = index < 0 ? null : index;
+    return run;
+  }
+
+  /** Stops listening for the contact's end: a parked run saved elsewhere is done with here. */
+  detach(): void {
+    this.unsubscribe();
   }
 
   private async drive(start: number): Promise<RunOutcome> {
@@ -140,7 +205,6 @@ export class ScriptRun {
         this.outcome = 'stopped';
         return 'stopped';
       }
-      if (outcome.waitMs !== undefined && outcome.waitMs > 0) await this.host.sleep(outcome.waitMs);
       const next = nextNode(node, outcome.branch);
       // A throw with neither its error branch nor Default wired: the run fails, it is no dead end.
       if (next < 0 && outcome === this.caught) return this.fail(String(outcome.set?._ERR));
@@ -149,6 +213,14 @@ export class ScriptRun {
         await this.endContact(DISCONNECT.deadEnd);
         await this.runReleaseHandler();
         return this.finish('deadEnd');
+      }
+      if (outcome.waitMs !== undefined && outcome.waitMs > 0) {
+        if ((await this.host.wait(outcome.waitMs)) === 'park') {
+          this.outcome = 'waiting';
+          this.resumeAt = this.context.now() + outcome.waitMs;
+          this.resumeIndex = next;
+          return 'waiting';
+        }
       }
       index = next;
     }

@@ -99,7 +99,13 @@ export async function simulate(
   const run = new ScriptRun(
     options.script,
     { id: contact.id, ani: contact.ani, dnis: contact.dnis, skillId: contact.skillId },
-    { platform, sleep: (ms) => advanceTo(platform, clock, clock.now() + ms) },
+    {
+      platform,
+      wait: async (ms) => {
+        await advanceTo(platform, clock, clock.now() + ms);
+        return 'continue';
+      },
+    },
     {
       variables: vars,
       ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),

@@ -1,11 +1,13 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as platform from './migrations/0001-platform.js';
+import * as server from './migrations/0002-server.js';
 import type { Dialect } from './store.js';
 
 /** Numbered migrations, bundled (not read from disk) so the compiled CLI finds them anywhere. */
 function provider(dialect: Dialect): MigrationProvider {
   const all: Record<string, Migration> = {
     '0001-platform': { up: (db) => platform.up(db, dialect) },
+    '0002-server': { up: (db) => server.up(db, dialect) },
   };
   return { getMigrations: async () => all };
 }

@@ -14,6 +14,47 @@ export interface Database {
   queue_entries: QueueEntryTable;
   scheduled_callbacks: CallbackTable;
   audit_log: AuditTable;
+  scripts: ScriptTable;
+  script_runs: ScriptRunTable;
+  tokens: TokenTable;
+}
+
+export interface ScriptTable {
+  name: string;
+  /** The script's JSON, as deployed. */
+  body: string;
+  updated_at: number;
+}
+
+/**
+ * A contact's script that has not finished. `status`: `pending` (to start), `running` (a process
+ * holds it until `lease_until`), `waiting` (WAIT until `resume_at`), `stopped` (STOP).
+ */
+export interface ScriptRunTable {
+  contact_id: number;
+  script_name: string;
+  status: string;
+  resume_at: number | null;
+  /** JSON RunSnapshot of a parked run; null before it starts. */
+  snapshot: string | null;
+  /** JSON array of signal parameter lists waiting to be delivered, oldest first. */
+  signals: string;
+  /** 1 when the contact ended and ONRELEASE is still to run. */
+  released: number;
+  owner: string | null;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TokenTable {
+  id: Generated<number>;
+  agent_id: number;
+  /** SHA-256 of the token; the token itself is shown once and never stored. */
+  token_hash: string;
+  label: string;
+  created_at: number;
+  revoked_at: number | null;
 }
 
 export interface BusinessUnitTable {

@@ -19,7 +19,7 @@ export async function runWithBrokenStore(scriptActions: ScriptAction[]) {
   const run = new ScriptRun(
     compileScript({ name: 'broken', actions: scriptActions }, actions),
     { id: 1 },
-    { platform, sleep: async () => {} },
+    { platform, wait: async () => 'continue' as const },
   );
   const outcome = await run.start();
   await store.close();

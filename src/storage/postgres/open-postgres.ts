@@ -3,6 +3,7 @@ import pg from 'pg';
 import { migrateToLatest } from '../migrate.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
+import { listen } from './listener.js';
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -14,6 +15,8 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Pool size. Default 10. */
   maxConnections?: number;
+  /** Hears of errors on idle connections (the database restarting); the pool replaces them. */
+  onConnectionError?(error: Error): void;
 }
 
 /** Opens (and migrates) a PostgreSQL store. Several processes may open the same database at once. */
@@ -22,6 +25,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 5_000,
     ...(schema === 'public' ? {} : { options: `-c search_path=${schema}` }),
     // Ids, times (epoch ms) and counts fit in a double: read them as numbers, as SQLite does.
     types: {
@@ -31,7 +35,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // Without a listener an idle connection's error (the server restarting) would crash the process.
+  pool.on('error', (error) => options.onConnectionError?.(error));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const channel = `switchboard_${schema}`;
   try {
     if (schema !== 'public') await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
     await migrateToLatest(db as Kysely<unknown>, 'postgres', schema);
@@ -43,6 +50,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     dialect: 'postgres',
     db,
     transaction: (work) => db.transaction().execute(work),
+    async notify(message) {
+      await sql`select pg_notify(${channel}, ${message})`.execute(db);
+    },
+    listen: (handler, trouble) =>
+      listen({
+        url: options.url,
+        channel,
+        onMessage: handler,
+        onError: (error, retryInMs) => trouble?.onError?.(error, retryInMs),
+        onReconnect: () => trouble?.onReconnect?.(),
+      }),
     async continueIds(executor) {
       for (const table of ['contacts', 'scheduled_callbacks', 'audit_log']) {
         await sql`select setval(pg_get_serial_sequence(${table}, 'id'), coalesce((select max(id) from ${sql.table(table)}), 0) + 1, false)`.execute(

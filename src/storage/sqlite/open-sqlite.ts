@@ -15,6 +15,7 @@ export async function openSqliteStore(path: string): Promise<Store> {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const handlers = new Set<(message: string) => void>();
   await migrateToLatest(db as Kysely<unknown>, 'sqlite');
   return {
     dialect: 'sqlite',
@@ -22,6 +23,28 @@ export async function openSqliteStore(path: string): Promise<Store> {
     transaction: (work) => db.transaction().execute(work),
     // AUTOINCREMENT already continues after the largest id.
     continueIds: async () => {},
+    // A SQLite file has one server process: notifications stay in it.
+    notify: async (message) => {
+      for (const handler of handlers) handler(message);
+    },
+    listen: async (handler) => {
+      handlers.add(handler);
+      // Another process (the CLI) writing the same file: PRAGMA data_version changes with each of
+      // its commits, and reading it is cheap enough to do a few times a second.
+      let version = sqlite.pragma('data_version', { simple: true });
+      const timer = setInterval(() => {
+        const current = sqlite.pragma('data_version', { simple: true });
+        if (current !== version) {
+          version = current;
+          handler('changed');
+        }
+      }, 200);
+      timer.unref();
+      return async () => {
+        clearInterval(timer);
+        handlers.delete(handler);
+      };
+    },
     close: () => db.destroy(),
   };
 }

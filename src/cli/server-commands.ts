@@ -1,0 +1,169 @@
+import { actions } from '../actions/registry.js';
+import { systemClock } from '../clock.js';
+import { readConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { createPlatform } from '../platform/platform.js';
+import { startServer } from '../serve.js';
+import { openStore, redact } from '../storage/open-store.js';
+import type { Store } from '../storage/store.js';
+import { type Output, readJson, readText } from './io.js';
+
+export interface DatabaseFlags {
+  db?: string;
+}
+
+/** Opens the configured store or says in one line why not (exit 1). */
+async function withStore(
+  flags: DatabaseFlags,
+  io: Output,
+  work: (store: Store, where: string) => Promise<number>,
+): Promise<number> {
+  const config = readConfig(flags);
+  if (!config.ok) {
+    io.err(`switchboard: ${config.message}\n`);
+    return 2;
+  }
+  const opened = await openStore(config.value.db);
+  if (!opened.ok) {
+    io.err(`switchboard: ${opened.message}\n`);
+    return opened.code === 'InvalidDatabase' ? 2 : 1;
+  }
+  try {
+    return await work(opened.value, redact(config.value.db));
+  } finally {
+    await opened.value.close();
+  }
+}
+
+/** Operations from the CLI act as the system, recorded in the audit log as `cli`. */
+const CLI = { channel: 'cli' } as const;
+
+export function migrateCommand(flags: DatabaseFlags, io: Output): Promise<number> {
+  return withStore(flags, io, async (_store, where) => {
+    io.out(`${where}: schema is up to date\n`);
+    return 0;
+  });
+}
+
+export function seedCommand(file: string, flags: DatabaseFlags, io: Output): Promise<number> {
+  const world = readJson(file);
+  if (!world.ok) {
+    io.err(`switchboard seed: ${world.message}\n`);
+    return Promise.resolve(2);
+  }
+  return withStore(flags, io, async (store, where) => {
+    const used = await store.db.selectFrom('agents').select('id').limit(1).executeTakeFirst();
+    const skills = await store.db.selectFrom('skills').select('id').limit(1).executeTakeFirst();
+    if (used || skills) {
+      io.err(
+        `switchboard seed: ${where} already holds skills or agents; seed loads a world into an empty database\n`,
+      );
+      return 1;
+    }
+    // A seeded world starts now: its `now` is for simulations only.
+    const platform = createPlatform({ store, clock: systemClock });
+    const loaded = await platform.loadWorld(world.value);
+    if (!loaded.ok) {
+      io.err(`switchboard seed: ${file}: ${loaded.message}\n`);
+      return 2;
+    }
+    await store.notify('wake');
+    const snapshot = await platform.snapshot();
+    io.out(
+      `${where}: seeded ${snapshot.agents.length} agents, ${snapshot.contacts.length} contacts, ${snapshot.callbacks.length} callbacks\n`,
+    );
+    return 0;
+  });
+}
+
+export function deployCommand(files: string[], flags: DatabaseFlags, io: Output): Promise<number> {
+  return withStore(flags, io, async (store, where) => {
+    const platform = createPlatform({ store, clock: systemClock });
+    let exit = 0;
+    for (const file of files) {
+      const text = readText(file);
+      if (!text.ok) {
+        io.err(`switchboard deploy: ${text.message}\n`);
+        exit = 2;
+        continue;
+      }
+      const deployed = await platform.deployScript(text.value, actions, CLI);
+      if (!deployed.ok) {
+        io.err(`switchboard deploy: ${file}: ${deployed.message} (run switchboard validate ${file})\n`);
+        exit = exit || 1;
+        continue;
+      }
+      io.out(`${where}: deployed script '${deployed.value.script.name}' from ${file}\n`);
+    }
+    return exit;
+  });
+}
+
+export function contactEndCommand(
+  id: string,
+  flags: DatabaseFlags & { reason?: string },
+  io: Output,
+): Promise<number> {
+  return withStore(flags, io, async (store) => {
+    const platform = createPlatform({ store, clock: systemClock });
+    const ended = await platform.endContact(id, flags.reason ?? 'EndedByOperator', CLI);
+    if (!ended.ok) {
+      io.err(`switchboard contact end: ${ended.message}\n`);
+      return 1;
+    }
+    await store.notify('wake');
+    io.out(`contact ${ended.value.id} ended (${ended.value.disconnectReason})\n`);
+    return 0;
+  });
+}
+
+export function contactSignalCommand(
+  id: string,
+  params: string[],
+  flags: DatabaseFlags,
+  io: Output,
+): Promise<number> {
+  return withStore(flags, io, async (store) => {
+    const platform = createPlatform({ store, clock: systemClock });
+    const signaled = await platform.signalContact(id, params, CLI);
+    if (!signaled.ok) {
+      io.err(`switchboard contact signal: ${signaled.message}\n`);
+      return 1;
+    }
+    await store.notify('wake');
+    io.out(`contact ${signaled.value.id} signaled\n`);
+    return 0;
+  });
+}
+
+/** `switchboard serve`: runs until SIGTERM/SIGINT, then finishes the work in flight and exits 0. */
+export async function serveCommand(
+  flags: DatabaseFlags & { logLevel?: string; port?: string },
+  io: Output,
+  signals: { once(signal: 'SIGTERM' | 'SIGINT', listener: () => void): void },
+): Promise<number> {
+  const config = readConfig(flags);
+  if (!config.ok) {
+    io.err(`switchboard serve: ${config.message}\n`);
+    return 2;
+  }
+  const log = createLogger(config.value.logLevel);
+  const opened = await openStore(config.value.db, {
+    onConnectionError: (err) => log.warn({ err }, 'database connection lost; the pool reconnects'),
+  });
+  if (!opened.ok) {
+    io.err(`switchboard serve: ${opened.message}\n`);
+    return opened.code === 'InvalidDatabase' ? 2 : 1;
+  }
+  const store = opened.value;
+  const server = await startServer({ store, log });
+  log.info({ db: redact(config.value.db) }, 'switchboard is serving');
+  await new Promise<void>((resolve) => {
+    signals.once('SIGTERM', resolve);
+    signals.once('SIGINT', resolve);
+  });
+  log.info('shutting down: finishing the work in flight');
+  await server.stop();
+  await store.close();
+  return 0;
+}

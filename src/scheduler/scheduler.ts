@@ -1,0 +1,97 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Platform } from '../platform/platform.js';
+import type { RunWorker } from './script-runs.js';
+
+export interface SchedulerOptions {
+  platform: Platform;
+  runs: RunWorker;
+  clock: Clock;
+  log: Logger;
+  /** Callbacks dispatched per transaction. Default 500. */
+  batchSize?: number;
+  /** Longest sleep without a timer or a notification, a safety net for a lost one. Default 30 s. */
+  maxIdleMs?: number;
+}
+
+/**
+ * The loop behind `serve`: dispatch what is due, route, run scripts that can run; then sleep
+ * until the next due time — or until `wake()` (a notification: an earlier callback, a signal, an
+ * agent free). No polling interval: lateness is the timer's, a millisecond or two. A failing
+ * iteration (the database gone) is retried with back-off and nothing is lost: what was due stays
+ * due in the database.
+ */
+export function createScheduler(options: SchedulerOptions) {
+  const { platform, runs, clock, log } = options;
+  const batchSize = options.batchSize ?? 500;
+  const maxIdleMs = options.maxIdleMs ?? 30_000;
+  let stopped = false;
+  let woken = false;
+  let interrupt: (() => void) | undefined;
+  let loop: Promise<void> | undefined;
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        interrupt = undefined;
+        resolve();
+      }
+      interrupt = done;
+    });
+
+  async function iteration(): Promise<number | null> {
+    for (;;) {
+      const dispatched = await platform.dispatchDue(batchSize);
+      if (dispatched.length > 0) log.debug({ count: dispatched.length }, 'dispatched due callbacks');
+      if (dispatched.length < batchSize || stopped) break;
+    }
+    await platform.route();
+    await runs.processDue();
+    const [callbacks, scripts] = await Promise.all([platform.nextWakeAt(), runs.nextDueAt()]);
+    if (callbacks === null) return scripts;
+    return scripts === null ? callbacks : Math.min(callbacks, scripts);
+  }
+
+  async function run() {
+    let failures = 0;
+    while (!stopped) {
+      woken = false;
+      let next: number | null;
+      try {
+        next = await iteration();
+        if (failures > 0) log.info({ after: failures }, 'scheduler recovered: the database answers again');
+        failures = 0;
+      } catch (error) {
+        failures++;
+        const retryInMs = Math.min(100 * 2 ** failures, 10_000);
+        log.error({ err: error, retryInMs }, 'scheduler iteration failed; retrying');
+        await pause(retryInMs);
+        continue;
+      }
+      if (stopped || woken) continue;
+      const delay = next === null ? maxIdleMs : Math.min(maxIdleMs, next - clock.now());
+      if (delay > 0) await pause(delay);
+    }
+  }
+
+  return {
+    start(): void {
+      loop ??= run();
+    },
+    /** Look for work now: something may have become due earlier than the timer says. */
+    wake(): void {
+      woken = true;
+      interrupt?.();
+    },
+    /** Finishes the iteration in flight (its transaction commits), then stops claiming. */
+    async stop(): Promise<void> {
+      stopped = true;
+      interrupt?.();
+      await loop;
+    },
+  };
+}
+
+export type Scheduler = ReturnType<typeof createScheduler>;
