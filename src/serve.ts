@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { actions } from './actions/registry.js';
 import { type Clock, systemClock } from './clock.js';
+import { buildApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { createPlatform, type Platform } from './platform/platform.js';
 import { createScheduler } from './scheduler/scheduler.js';
@@ -13,20 +15,27 @@ export interface ServerOptions {
   clock?: Clock;
   /** Names this process in the database (script runs it holds). Default host:pid. */
   owner?: string;
+  /** Serve the HTTP API on this port (0: any free one); absent: no HTTP. */
+  port?: number;
+  /** Interface to listen on. Default 0.0.0.0. */
+  host?: string;
 }
 
 export interface Server {
   platform: Platform;
-  /** Finishes the work in flight, stops claiming, stops listening. The store stays open. */
+  /** `http://host:port` when the API is served. */
+  url: string | null;
+  /** Stops taking requests, finishes the work in flight, stops claiming. The store stays open. */
   stop(): Promise<void>;
 }
 
-/** Wires the platform, the script-run worker and the scheduler over one store. */
+/** Wires the platform, the script-run worker, the scheduler and the HTTP API over one store. */
 export async function startServer(options: ServerOptions): Promise<Server> {
   const { store, log } = options;
   const clock = options.clock ?? systemClock;
   const lockRows = store.dialect === 'postgres';
   const platform = createPlatform({ store, clock, lockRows });
+  const metrics = createMetrics(store);
   const runs = createRunWorker({
     store,
     platform,
@@ -36,7 +45,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     lockRows,
     owner: options.owner ?? `${hostname()}:${process.pid}`,
   });
-  const scheduler = createScheduler({ platform, runs, clock, log });
+  const scheduler = createScheduler({ platform, runs, clock, log, onDispatched: metrics.observeDispatch });
 
   // Work that appears here wakes this process at once and, through the database, every other.
   const tell = () => {
@@ -58,14 +67,25 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     },
   });
   scheduler.start();
-  log.info({ database: store.dialect }, 'scheduler started');
+
+  let url: string | null = null;
+  const app = options.port === undefined ? undefined : await buildApp({ platform, metrics, log });
+  if (app) {
+    await app.listen({ port: options.port ?? 3000, host: options.host ?? '0.0.0.0' });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : 'localhost'}:${port}`;
+  }
+  log.info({ database: store.dialect, url }, 'server started');
   return {
     platform,
+    url,
     async stop() {
+      await app?.close();
       unsubscribe();
       await scheduler.stop();
       await unlisten();
-      log.info('scheduler stopped');
+      log.info('server stopped');
     },
   };
 }

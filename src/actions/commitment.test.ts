@@ -96,7 +96,7 @@ describe('COMMITMENT Error', () => {
   it.each([
     ['a non-numeric Skill', { Skill: 'sales' }, /^InvalidSkillId: SkillId 'sales' is not a skill ID/],
     ['an unknown Skill', { Skill: '9999' }, /^InvalidSkillId: no skill with ID 9999/],
-    ['an inbound Skill', { Skill: '2003' }, /^InvalidSkillId: .*outbound Phone skill/],
+    ['an inbound Skill', { Skill: '2003' }, /^InvalidSkillId: .*Outbound Phone skill/],
     ['an inactive Skill', { Skill: '2004' }, /^InvalidSkillId: .*not active/],
     ['a username as TargetAgent', { TargetAgent: 'ben' }, /^InvalidTargetAgentId: .*not a username/],
     ['an inactive TargetAgent', { TargetAgent: '1003' }, /^InvalidTargetAgentId: agent 1003 is not active/],

@@ -225,7 +225,7 @@ describe('PRMS_CREATE failure branches', () => {
       'InvalidSkillId',
       'an inbound Phone skill',
       { SkillId: '2003' },
-      /Inbound Phone skill; callbacks need an outbound Phone skill/,
+      /Inbound Phone skill; callbacks need an Outbound Phone skill/,
     ],
     ['InvalidSkillId', 'a Chat skill', { SkillId: '2002' }, /Inbound Chat skill/],
     [
@@ -306,7 +306,7 @@ describe('PRMS_CREATE failure branches', () => {
     );
     expect(branchOf(report)).toBe('InvalidSkillId');
     expect(report.variables.fellBack).toBe('yes');
-    expect(String(report.variables._ERR)).toMatch(/outbound Phone skill/);
+    expect(String(report.variables._ERR)).toMatch(/Outbound Phone skill/);
   });
 
   it('follows On-prefixed branch spellings (OnSuccess, OnInvalidSkillId)', async () => {

@@ -5,8 +5,9 @@ import { literal } from './literals.js';
 import { actingSecurityUser, SECURITY_USER_PROPERTY } from './security-user.js';
 
 /** Each failure's branch; a profile without callbacks:write has no branch of its own. */
-const BRANCH_BY_CODE: Record<ScheduleCallbackError, string> = {
+const BRANCH_BY_CODE: Record<ScheduleCallbackError | 'IdempotencyKeyReused', string> = {
   Unauthorized: 'Default',
+  IdempotencyKeyReused: 'Default',
   InvalidSkillId: 'InvalidSkillId',
   InvalidTargetAgentId: 'InvalidTargetAgentId',
   InvalidScheduleDate: 'InvalidScheduleDate',

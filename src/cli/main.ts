@@ -12,6 +12,8 @@ import {
   migrateCommand,
   seedCommand,
   serveCommand,
+  tokenCreateCommand,
+  tokenRevokeCommand,
 } from './server-commands.js';
 import { validateCommand } from './validate-command.js';
 
@@ -82,6 +84,8 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .description('run the server: scheduler, routing and script runs on the database')
     .option(...dbOption)
     .option('--port <port>', 'HTTP port (default $PORT, else 3000)')
+    .option('--host <host>', 'interface to listen on (default 0.0.0.0)')
+    .option('--demo', 'on an empty database, create a demo business unit and print a supervisor token')
     .option(
       '--log-level <level>',
       'fatal, error, warn, info, debug, trace or silent (default $LOG_LEVEL, else info)',
@@ -114,6 +118,25 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .option(...dbOption)
     .action(async (files: string[], options) => {
       exit = await deployCommand(files, options, io);
+    });
+
+  const token = program.command('token').description('bearer tokens for the HTTP API');
+  token
+    .command('create')
+    .description("print a new bearer token for an agent (its security profile's permissions apply)")
+    .requiredOption('--agent <id>', 'agent ID')
+    .option('--label <label>', 'what the token is for', 'cli')
+    .option(...dbOption)
+    .action(async (options: { agent: string; label?: string; db?: string }) => {
+      exit = await tokenCreateCommand(options.agent, options, io);
+    });
+  token
+    .command('revoke')
+    .description('revoke a token, given the token or its ID')
+    .argument('<token-or-id>')
+    .option(...dbOption)
+    .action(async (ref: string, options) => {
+      exit = await tokenRevokeCommand(ref, options, io);
     });
 
   const contact = program.command('contact').description('act on one contact in the database');

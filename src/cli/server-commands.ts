@@ -1,6 +1,7 @@
 import { actions } from '../actions/registry.js';
 import { systemClock } from '../clock.js';
 import { readConfig } from '../config.js';
+import { demoWorld } from '../demo.js';
 import { createLogger } from '../logger.js';
 import { createPlatform } from '../platform/platform.js';
 import { startServer } from '../serve.js';
@@ -99,6 +100,41 @@ export function deployCommand(files: string[], flags: DatabaseFlags, io: Output)
   });
 }
 
+export function tokenCreateCommand(
+  agent: string,
+  flags: DatabaseFlags & { label?: string },
+  io: Output,
+): Promise<number> {
+  return withStore(flags, io, async (store) => {
+    const id = Number(agent);
+    if (!Number.isSafeInteger(id) || id < 1) {
+      io.err(`switchboard token create: --agent '${agent}' is not an agent ID\n`);
+      return 2;
+    }
+    const platform = createPlatform({ store, clock: systemClock });
+    const created = await platform.createToken(id, flags.label ?? 'cli', CLI);
+    if (!created.ok) {
+      io.err(`switchboard token create: ${created.message}\n`);
+      return 1;
+    }
+    io.out(`${created.value.token}\n`);
+    return 0;
+  });
+}
+
+export function tokenRevokeCommand(ref: string, flags: DatabaseFlags, io: Output): Promise<number> {
+  return withStore(flags, io, async (store) => {
+    const platform = createPlatform({ store, clock: systemClock });
+    const revoked = await platform.revokeToken(ref, CLI);
+    if (!revoked.ok) {
+      io.err(`switchboard token revoke: ${revoked.message}\n`);
+      return 1;
+    }
+    io.out(`token ${revoked.value.id} revoked\n`);
+    return 0;
+  });
+}
+
 export function contactEndCommand(
   id: string,
   flags: DatabaseFlags & { reason?: string },
@@ -136,9 +172,24 @@ export function contactSignalCommand(
   });
 }
 
+/** On an empty database: the demo business unit and a supervisor token, printed once. */
+async function seedDemo(store: Store, io: Output): Promise<void> {
+  const empty = !(await store.db.selectFrom('agents').select('id').limit(1).executeTakeFirst());
+  if (!empty) return;
+  const platform = createPlatform({ store, clock: systemClock });
+  const loaded = await platform.loadWorld(demoWorld(systemClock.now()));
+  if (!loaded.ok) throw new Error(`the demo world does not load: ${loaded.message}`);
+  const token = await platform.createToken(1001, 'demo supervisor', CLI);
+  if (!token.ok) throw new Error(token.message);
+  io.out(
+    `Created the demo business unit: 3 skills, 3 agents, 3 queued contacts, 3 callbacks due in 2, 10 and 60 minutes.\n` +
+      `Supervisor token (agent 1001, sofia; shown once): ${token.value.token}\n`,
+  );
+}
+
 /** `switchboard serve`: runs until SIGTERM/SIGINT, then finishes the work in flight and exits 0. */
 export async function serveCommand(
-  flags: DatabaseFlags & { logLevel?: string; port?: string },
+  flags: DatabaseFlags & { logLevel?: string; port?: string; host?: string; demo?: boolean },
   io: Output,
   signals: { once(signal: 'SIGTERM' | 'SIGINT', listener: () => void): void },
 ): Promise<number> {
@@ -156,8 +207,29 @@ export async function serveCommand(
     return opened.code === 'InvalidDatabase' ? 2 : 1;
   }
   const store = opened.value;
-  const server = await startServer({ store, log });
-  log.info({ db: redact(config.value.db) }, 'switchboard is serving');
+  if (flags.demo) await seedDemo(store, io);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({
+      store,
+      log,
+      port: config.value.port,
+      ...(flags.host ? { host: flags.host } : {}),
+    });
+  } catch (e) {
+    await store.close();
+    const error = e as Error & { code?: string };
+    const why =
+      error.code === 'EADDRINUSE'
+        ? `port ${config.value.port} is in use (choose another with --port)`
+        : error.message;
+    io.err(`switchboard serve: ${why}\n`);
+    return 1;
+  }
+  io.out(
+    `Switchboard is running at ${server.url} on ${redact(config.value.db)} — API docs at ${server.url}/docs\n` +
+      `A bearer token for an agent: npx switchboard token create --agent ID${flags.db ? ` --db ${redact(flags.db)}` : ''}\n`,
+  );
   await new Promise<void>((resolve) => {
     signals.once('SIGTERM', resolve);
     signals.once('SIGINT', resolve);

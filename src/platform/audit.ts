@@ -3,7 +3,7 @@ import type { OperationContext } from './model.js';
 
 export interface AuditRecord {
   action: string;
-  targetType: 'contact' | 'callback' | 'agent' | 'skill' | 'script' | 'business-unit';
+  targetType: 'contact' | 'callback' | 'agent' | 'skill' | 'script' | 'business-unit' | 'token';
   targetId: number | string;
   details?: Record<string, unknown>;
 }

@@ -54,8 +54,10 @@ export async function checkCallback(
   db: Executor,
   now: number,
   bu: BusinessUnit,
-  input: ScheduleCallbackInput,
+  input: ScheduleCallbackInput | (Omit<ScheduleCallbackInput, 'scheduleDate'> & { scheduleDate?: undefined }),
   ctx: OperationContext,
+  /** An edit that does not move the callback keeps its due time (which may be a moment past). */
+  keepDue?: { at: number; timeZone: string },
 ): Promise<Result<ValidCallback, ScheduleCallbackError>> {
   const unauthorized = denied(ctx, 'callbacks:write');
   if (unauthorized) return unauthorized;
@@ -74,7 +76,7 @@ export async function checkCallback(
   if (skill.media_type !== 'Phone' || skill.direction !== 'Outbound') {
     return fail(
       'InvalidSkillId',
-      `skill ${skillId} (${skill.name}) is a ${skill.direction} ${skill.media_type} skill; callbacks need an outbound Phone skill`,
+      `skill ${skillId} (${skill.name}) is an ${skill.direction} ${skill.media_type} skill; callbacks need an Outbound Phone skill`,
       'skillId',
     );
   }
@@ -86,9 +88,11 @@ export async function checkCallback(
   const zone = input.timeZone?.trim() || ctx.actor?.timeZone || bu.timeZone;
   const dateOptions = { now, timeZone: zone, horizonDays: bu.callbackHorizonDays };
   const when: ScheduleDateResult =
-    typeof input.scheduleDate === 'string'
-      ? parseScheduleDate(input.scheduleDate, dateOptions)
-      : parseCommitmentDateTime(input.scheduleDate.date, input.scheduleDate.time, dateOptions);
+    input.scheduleDate === undefined
+      ? ok(keepDue ?? { at: now, timeZone: zone })
+      : typeof input.scheduleDate === 'string'
+        ? parseScheduleDate(input.scheduleDate, dateOptions)
+        : parseCommitmentDateTime(input.scheduleDate.date, input.scheduleDate.time, dateOptions);
   if (!when.ok) return fail('InvalidScheduleDate', when.message, 'scheduleDate');
 
   const phone = parsePhoneNumber(input.phoneNumber, {
@@ -140,7 +144,25 @@ export async function scheduleCallback(
   now: number,
   input: ScheduleCallbackInput,
   ctx: OperationContext,
-): Promise<Result<ScheduledCallback, ScheduleCallbackError>> {
+  idempotency?: { key: string; requestHash: string },
+): Promise<Result<ScheduledCallback, ScheduleCallbackError | 'IdempotencyKeyReused'>> {
+  if (idempotency && ctx.actor) {
+    const earlier = await db
+      .selectFrom('scheduled_callbacks')
+      .selectAll()
+      .where('created_by', '=', ctx.actor.agentId)
+      .where('idempotency_key', '=', idempotency.key)
+      .executeTakeFirst();
+    if (earlier) {
+      if (earlier.request_hash !== idempotency.requestHash) {
+        return fail(
+          'IdempotencyKeyReused',
+          `Idempotency-Key '${idempotency.key}' was used for a different request`,
+        );
+      }
+      return ok(toCallback(earlier));
+    }
+  }
   const bu = await getBusinessUnit(db);
   const checked = await checkCallback(db, now, bu, input, ctx);
   if (!checked.ok) return checked;
@@ -161,6 +183,8 @@ export async function scheduleCallback(
       created_by: ctx.actor?.agentId ?? null,
       created_at: now,
       updated_at: now,
+      idempotency_key: idempotency && ctx.actor ? idempotency.key : null,
+      request_hash: idempotency && ctx.actor ? idempotency.requestHash : null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -240,6 +264,72 @@ export async function queueCallback(
     ctx,
   );
   return ok(contact);
+}
+
+export type CallbackChanges = Partial<Omit<ScheduleCallbackInput, 'scheduleDate'>> & {
+  scheduleDate?: string;
+};
+
+/**
+ * Reschedules or edits a callback while it is still Scheduled: the changed fields are checked by
+ * the same rules as a new one. Guarded on the state, so an edit racing the dispatch either wins
+ * or gets CallbackNotScheduled — never half of each.
+ */
+export async function updateCallback(
+  db: Executor,
+  now: number,
+  id: number,
+  changes: CallbackChanges,
+  ctx: OperationContext,
+): Promise<Result<ScheduledCallback, ScheduleCallbackError | ChangeCallbackError>> {
+  const row = await db.selectFrom('scheduled_callbacks').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return fail('NotFound', `no scheduled callback with ID ${id}`);
+  if (row.state !== 'Scheduled') {
+    return fail(
+      'CallbackNotScheduled',
+      `callback ${id} is ${row.state}; only a Scheduled callback can change`,
+    );
+  }
+  const bu = await getBusinessUnit(db);
+  const merged = {
+    phoneNumber: changes.phoneNumber ?? row.phone_number,
+    skillId: changes.skillId ?? Number(row.skill_id),
+    targetAgentId: changes.targetAgentId === undefined ? row.target_agent_id : changes.targetAgentId,
+    ...(changes.timeZone === undefined ? {} : { timeZone: changes.timeZone }),
+    ...(changes.scheduleDate === undefined ? {} : { scheduleDate: changes.scheduleDate }),
+  };
+  const checked = await checkCallback(db, now, bu, merged, ctx, {
+    at: Number(row.due_at),
+    timeZone: row.time_zone,
+  });
+  if (!checked.ok) return checked;
+  const v = checked.value;
+  const updated = await db
+    .updateTable('scheduled_callbacks')
+    .set({
+      first_name: changes.firstName?.trim() ?? row.first_name,
+      last_name: changes.lastName?.trim() ?? row.last_name,
+      notes: changes.notes ?? row.notes,
+      phone_number: v.phoneNumber,
+      skill_id: v.skillId,
+      target_agent_id: v.targetAgentId,
+      due_at: v.dueAt,
+      time_zone: v.timeZone,
+      updated_at: now,
+    })
+    .where('id', '=', id)
+    .where('state', '=', 'Scheduled')
+    .returningAll()
+    .executeTakeFirst();
+  if (!updated)
+    return fail('CallbackNotScheduled', `callback ${id} was dispatched meanwhile; it can no longer change`);
+  await recordAudit(db, now, ctx, {
+    action: 'callback.updated',
+    targetType: 'callback',
+    targetId: id,
+    details: { changed: Object.keys(changes), scheduledFor: new Date(v.dueAt).toISOString() },
+  });
+  return ok(toCallback(updated));
 }
 
 /** How many callbacks are waiting for this number on this skill: scheduled, or queued as contacts. */
@@ -332,7 +422,7 @@ export async function dispatchDueCallbacks(
   db: Executor,
   now: number,
   options: { limit?: number; lockRows?: boolean } = {},
-): Promise<Array<{ callbackId: number; contactId: number }>> {
+): Promise<Array<{ callbackId: number; contactId: number; lateMs: number }>> {
   let due = db
     .selectFrom('scheduled_callbacks')
     .select('id')
@@ -419,7 +509,11 @@ export async function dispatchDueCallbacks(
       })),
     )
     .execute();
-  return contacts.map((c) => ({ callbackId: Number(c.callback_id), contactId: Number(c.id) }));
+  return contacts.map((c) => ({
+    callbackId: Number(c.callback_id),
+    contactId: Number(c.id),
+    lateMs: now - (dueAt.get(Number(c.callback_id)) ?? now),
+  }));
 }
 
 /** When the next Scheduled callback is due, or null when none is. */

@@ -163,6 +163,80 @@ export async function endContact(
   return ok(toContact(updated));
 }
 
+export interface CreateContactInput {
+  mediaType: MediaType;
+  direction?: Direction;
+  skillId?: number;
+  /** A deployed script to run for the contact, with `variables` visible from BEGIN. */
+  script?: string;
+  variables?: Record<string, string | number | boolean>;
+  ani?: string;
+  dnis?: string;
+}
+
+/**
+ * Starts a contact from the API or CLI: with a script it is Active in that script; else with a
+ * skill it is Queued for an agent; else Active. Checks the skill and the script exist.
+ */
+export async function createContact(
+  db: Executor,
+  now: number,
+  input: CreateContactInput,
+  ctx: OperationContext,
+): Promise<Result<Contact, 'Unauthorized' | 'InvalidSkillId' | 'InvalidScript'>> {
+  const unauthorized = denied(ctx, 'contacts:write');
+  if (unauthorized) return unauthorized;
+  if (input.skillId !== undefined) {
+    const skill = await db
+      .selectFrom('skills')
+      .select('active')
+      .where('id', '=', input.skillId)
+      .executeTakeFirst();
+    if (skill?.active !== 1)
+      return fail('InvalidSkillId', `no active skill with ID ${input.skillId}`, 'skillId');
+  }
+  if (input.script !== undefined) {
+    const script = await db
+      .selectFrom('scripts')
+      .select('name')
+      .where('name', '=', input.script)
+      .executeTakeFirst();
+    if (!script) return fail('InvalidScript', `script '${input.script}' is not deployed`, 'script');
+  }
+  const contact = await startContact(
+    db,
+    now,
+    {
+      mediaType: input.mediaType,
+      direction: input.direction ?? 'Inbound',
+      state: input.script === undefined && input.skillId !== undefined ? 'Queued' : 'Active',
+      skillId: input.skillId ?? null,
+      ani: input.ani ?? null,
+      dnis: input.dnis ?? null,
+    },
+    ctx,
+  );
+  if (input.script !== undefined) {
+    await db
+      .insertInto('script_runs')
+      .values({
+        contact_id: contact.id,
+        script_name: input.script,
+        status: 'pending',
+        resume_at: null,
+        snapshot: JSON.stringify({ start: { variables: input.variables ?? {} } }),
+        signals: '[]',
+        released: 0,
+        owner: null,
+        lease_until: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  }
+  return ok(contact);
+}
+
 /**
  * Signals a contact's script: the signal waits in its script run until a process delivers it at
  * ONSIGNAL (once the script is parked at STOP). Fails for unknown or ended contacts and for a

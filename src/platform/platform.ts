@@ -2,20 +2,32 @@ import type { Clock } from '../clock.js';
 import { fail, ok, type Result } from '../result.js';
 import type { ActionCatalog } from '../script/action-contract.js';
 import type { Executor, Store } from '../storage/store.js';
-import { listAgents, setAgentState } from './agents.js';
+import { getAgent, listAgents, setAgentState } from './agents.js';
 import { getBusinessUnit } from './business-unit.js';
 import {
+  type CallbackChanges,
   cancelCallback,
   countPendingCallbacks,
   dispatchDueCallbacks,
+  getCallback,
   listCallbacks,
   nextCallbackDue,
   type QueueCallbackInput,
   queueCallback,
   type ScheduleCallbackInput,
   scheduleCallback,
+  updateCallback,
 } from './callbacks.js';
-import { endContact, listContacts, type StartContactInput, signalContact, startContact } from './contacts.js';
+import {
+  type CreateContactInput,
+  createContact,
+  endContact,
+  getContact,
+  listContacts,
+  type StartContactInput,
+  signalContact,
+  startContact,
+} from './contacts.js';
 import {
   type AgentState,
   type AuditEntry,
@@ -26,8 +38,10 @@ import {
 } from './model.js';
 import { parsePhoneNumber } from './phone-number.js';
 import { nextTargetWaitEnd, routeQueuedContacts } from './routing.js';
-import { deployScript } from './scripts.js';
+import { deployScript, getScript } from './scripts.js';
 import { issueSecurityUser, resolveSecurityUser } from './security.js';
+import { type CreateSkillInput, createSkill, listSkills } from './skills.js';
+import { authenticate, createToken, revokeToken } from './tokens.js';
 import { checkWorld, loadWorld } from './world.js';
 
 class WorldRejected extends Error {
@@ -121,6 +135,18 @@ export function createPlatform(options: PlatformOptions) {
       return contact;
     },
 
+    async createContact(input: CreateContactInput, ctx: OperationContext) {
+      const result = await tx(async (db, now) => {
+        const r = await createContact(db, now, input, ctx);
+        return r.ok ? { ...r, routed: r.value.state === 'Queued' ? await route(db, now) : [] } : r;
+      });
+      if (result.ok) {
+        tellRouted(result.routed);
+        emit('contactSignaled', result.value.id);
+      }
+      return result;
+    },
+
     async endContact(contactRef: string | number, reason: string, ctx: OperationContext) {
       const result = await tx(async (db, now) => {
         const r = await endContact(db, now, contactRef, reason, ctx);
@@ -142,14 +168,55 @@ export function createPlatform(options: PlatformOptions) {
     deployScript: (text: string, catalog: ActionCatalog, ctx: OperationContext) =>
       tx((db, now) => deployScript(db, now, text, catalog, ctx)),
 
-    async scheduleCallback(input: ScheduleCallbackInput, ctx: OperationContext) {
-      const result = await tx((db, now) => scheduleCallback(db, now, input, ctx));
+    async scheduleCallback(
+      input: ScheduleCallbackInput,
+      ctx: OperationContext,
+      idempotency?: { key: string; requestHash: string },
+    ) {
+      const result = await tx((db, now) => scheduleCallback(db, now, input, ctx, idempotency));
       if (result.ok)
         emit('callbackScheduled', { id: result.value.id, dueAt: Date.parse(result.value.scheduledFor) });
       return result;
     },
 
     cancelCallback: (id: number, ctx: OperationContext) => tx((db, now) => cancelCallback(db, now, id, ctx)),
+
+    async updateCallback(id: number, changes: CallbackChanges, ctx: OperationContext) {
+      const result = await tx((db, now) => updateCallback(db, now, id, changes, ctx));
+      if (result.ok) emit('callbackScheduled', { id, dueAt: Date.parse(result.value.scheduledFor) });
+      return result;
+    },
+
+    createSkill: (input: CreateSkillInput, ctx: OperationContext) =>
+      tx((db, now) => createSkill(db, now, input, ctx)),
+
+    createToken: (agentId: number, label: string, ctx: OperationContext) =>
+      tx((db, now) => createToken(db, now, agentId, label, ctx)),
+
+    revokeToken: (ref: string, ctx: OperationContext) => tx((db, now) => revokeToken(db, now, ref, ctx)),
+
+    async authenticate(token: string) {
+      const bu = await getBusinessUnit(store.db);
+      return authenticate(store.db, token, bu.timeZone);
+    },
+
+    /** Reads: no transaction, no permission check (the caller checks `*:read`). */
+    read: {
+      contact: (id: number) => getContact(store.db, id),
+      contacts: (filter: Parameters<typeof listContacts>[1]) => listContacts(store.db, filter),
+      callback: (id: number) => getCallback(store.db, id),
+      callbacks: (filter: Parameters<typeof listCallbacks>[1]) => listCallbacks(store.db, filter),
+      agent: (id: number) => getAgent(store.db, id),
+      agents: (options: Parameters<typeof listAgents>[1]) => listAgents(store.db, options),
+      skills: (options: Parameters<typeof listSkills>[1]) => listSkills(store.db, options),
+      script: (name: string) => getScript(store.db, name),
+      async audit(options: { afterId?: number; limit?: number }) {
+        let q = store.db.selectFrom('audit_log').selectAll().orderBy('id');
+        if (options.afterId !== undefined) q = q.where('id', '>', options.afterId);
+        if (options.limit !== undefined) q = q.limit(options.limit);
+        return (await q.execute()).map(toAuditEntry);
+      },
+    },
 
     /** QUERYCALLBACK: callbacks waiting for this number (any format the BU can read) on this skill. */
     async countPendingCallbacks(

@@ -423,7 +423,7 @@ describe('loading a world', () => {
     expect(loaded).toMatchObject({ ok: false, code: 'InvalidWorld' });
     if (loaded.ok) return;
     expect(loaded.message).toMatch(
-      /^callbacks\[0\]: InvalidSkillId: skill 2003 \(Hotline\) is a Inbound Phone skill/,
+      /^callbacks\[0\]: InvalidSkillId: skill 2003 \(Hotline\) is an Inbound Phone skill/,
     );
   });
 

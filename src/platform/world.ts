@@ -9,7 +9,7 @@ import { AGENT_STATES, DIRECTIONS, MEDIA_TYPES, PERMISSIONS } from './model.js';
 import { isValidTimeZone } from './schedule-date.js';
 
 /** A union of string literals that keeps the literal types in `Static<>`. */
-function literals<const T extends readonly string[]>(values: T) {
+export function literals<const T extends readonly string[]>(values: T) {
   return Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<{
     -readonly [K in keyof T]: TLiteral<T[K]>;
   }>;

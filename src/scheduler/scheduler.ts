@@ -12,6 +12,8 @@ export interface SchedulerOptions {
   batchSize?: number;
   /** Longest sleep without a timer or a notification, a safety net for a lost one. Default 30 s. */
   maxIdleMs?: number;
+  /** Told of each dispatched callback and how late it went (metrics). */
+  onDispatched?(lateMs: number): void;
 }
 
 /**
@@ -45,6 +47,7 @@ export function createScheduler(options: SchedulerOptions) {
     for (;;) {
       const dispatched = await platform.dispatchDue(batchSize);
       if (dispatched.length > 0) log.debug({ count: dispatched.length }, 'dispatched due callbacks');
+      for (const d of dispatched) options.onDispatched?.(d.lateMs);
       if (dispatched.length < batchSize || stopped) break;
     }
     await platform.route();

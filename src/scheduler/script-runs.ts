@@ -109,7 +109,16 @@ export function createRunWorker(options: RunWorkerOptions) {
     const contactId = Number(row.contact_id);
     const contact = await getContact(store.db, contactId);
     const script = await load(row.script_name);
-    if (!contact || typeof script === 'string' || (row.snapshot === null && contact.state === 'Ended')) {
+    // A row not yet started holds nothing, or what to start with: `{ start: { variables } }`.
+    const saved =
+      row.snapshot === null
+        ? null
+        : (JSON.parse(row.snapshot) as RunSnapshot | { start: { variables: Record<string, unknown> } });
+    const start =
+      saved === null || 'start' in saved
+        ? { ...(saved && 'start' in saved ? saved.start.variables : {}) }
+        : null;
+    if (!contact || typeof script === 'string' || (start !== null && contact.state === 'Ended')) {
       if (typeof script === 'string' && contact) {
         log.error({ contactId, script: row.script_name }, `${script}; ending the contact`);
         await platform.endContact(contactId, 'ScriptError', { channel: 'scheduler', via: row.script_name });
@@ -130,11 +139,13 @@ export function createRunWorker(options: RunWorkerOptions) {
     };
     const host = { platform, wait: async () => 'park' as const };
     let run: ScriptRun;
-    if (row.snapshot === null) {
-      run = new ScriptRun(script, runContact, host, { variables: await startVariables(contact) });
+    if (start !== null) {
+      run = new ScriptRun(script, runContact, host, {
+        variables: { ...(await startVariables(contact)), ...start },
+      });
       await run.start();
     } else {
-      run = ScriptRun.restore(script, runContact, host, JSON.parse(row.snapshot) as RunSnapshot);
+      run = ScriptRun.restore(script, runContact, host, saved as RunSnapshot);
     }
     // Deliver what the row owes, in order: a release ends it all; signals one at a time; a due WAIT.
     const signals = JSON.parse(row.signals) as string[][];

@@ -146,6 +146,9 @@ export interface CallbackTable {
   state: string;
   contact_id: number | null;
   created_by: number | null;
+  idempotency_key: string | null;
+  /** SHA-256 of the create request, to tell a retry from a different request reusing the key. */
+  request_hash: string | null;
   created_at: number;
   updated_at: number;
 }

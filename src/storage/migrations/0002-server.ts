@@ -44,6 +44,16 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('revoked_at', time)
     .execute();
 
+  // A retried create with the same Idempotency-Key (per agent) finds the callback it made.
+  await db.schema.alterTable('scheduled_callbacks').addColumn('idempotency_key', 'text').execute();
+  await db.schema.alterTable('scheduled_callbacks').addColumn('request_hash', 'text').execute();
+  await db.schema
+    .createIndex('callbacks_idempotency')
+    .on('scheduled_callbacks')
+    .columns(['created_by', 'idempotency_key'])
+    .unique()
+    .execute();
+
   // The contact a dispatched callback became is found from the contact's side.
   await db.schema.createIndex('contacts_by_callback').on('contacts').columns(['callback_id']).execute();
 }

@@ -1,0 +1,667 @@
+#!/usr/bin/env node
+// Scheduled-callback dispatch. Run after `npm run build`: `npm run bench:scheduler` (QUICK=1 for a
+// ~10x smaller run, under a minute). Needs PostgreSQL (PG_URL, default
+// postgres://postgres@127.0.0.1:5432; it creates and drops its own bench_sched_* databases).
+//
+// Each run: a fresh database (migrate + seed a tiny world: one outbound Phone skill, NO agents, so
+// routing stays out of the measurement), `serve` process(es) started and listening, callbacks
+// bulk-inserted with SQL (state Scheduled, E.164 numbers) due evenly over a window that starts
+// LEAD_S after the insert, then one pg_notify (direct SQL inserts do not notify; SQLite's serve
+// notices the commit by PRAGMA data_version). When nothing of the window is Scheduled any more the
+// processes get SIGTERM and the figures come from the database: dispatched, duplicates (callbacks
+// with more than one contact or audit row), lost (still Scheduled, or without a contact),
+// lateness (audit_log `callback.dispatched` details.lateMs: the dispatching transaction's clock
+// minus due_at), throughput (dispatched / (last dispatch - first due)). "visible" lateness (one
+// process only) is when a contact became visible to another connection (max(contacts.id) polled
+// every POLL_MS) minus due_at: lateMs plus the rest of the dispatching transaction.
+//
+// The peer, in the same run, over the same data: bench/scheduler-peer.mjs, the same claim and
+// rows hand-written as set-based SQL, one statement per batch on PostgreSQL (the floor of what the
+// database itself costs), as many peer processes as `serve` processes.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(ROOT, 'bin', 'switchboard.js');
+const PEER = join(ROOT, 'bench', 'scheduler-peer.mjs');
+
+const env = process.env;
+const QUICK = env.QUICK === '1';
+const num = (name, fallback) => {
+  const v = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number`);
+  return v;
+};
+const N = num('N', QUICK ? 10_000 : 100_000);
+const WINDOW_S = num('WINDOW_S', QUICK ? 1 : 10);
+const SMALL_N = num('SMALL_N', QUICK ? 1_000 : 10_000);
+const SMALL_WINDOW_S = num('SMALL_WINDOW_S', QUICK ? 1 : 10);
+const FUTURE = num('FUTURE', QUICK ? 100_000 : 1_000_000);
+const LEAD_S = num('LEAD_S', QUICK ? 1 : 3);
+const DEADLINE_S = num('DEADLINE_S', 120); // after the window's end
+const POLL_MS = num('POLL_MS', 5);
+const WITH_PEER = env.PEER !== '0';
+const PG_URL = (env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
+const ALL = ['pg1', 'pg2', 'sqlite', 'small', 'burst', 'future'];
+const SCENARIOS = (env.SCENARIOS ?? ALL.join(',')).split(',').filter(Boolean);
+for (const s of SCENARIOS) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s} (${ALL})`);
+
+const SKILL = 2001;
+const WORLD = {
+  businessUnit: { name: 'Bench', timeZone: 'UTC', defaultCountry: 'US' },
+  skills: [{ id: SKILL, name: 'Callbacks', mediaType: 'Phone', direction: 'Outbound' }],
+  agents: [],
+};
+const CALLBACK_COLUMNS = `first_name, last_name, phone_number, skill_id, target_agent_id, due_at,
+  time_zone, notes, state, contact_id, created_by, created_at, updated_at`;
+
+const INT8 = 20;
+const pgTypes = {
+  getTypeParser: (oid, format) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format)),
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const fmt = (n, digits = 0) =>
+  n === null || n === undefined || Number.isNaN(n)
+    ? '-'
+    : Number(n).toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const log = (line) => process.stderr.write(`${line}\n`);
+
+// --- resources, released even on failure --------------------------------------------------------
+
+const tmp = mkdtempSync(join(tmpdir(), 'bench-sched-'));
+const children = new Set();
+const databases = new Set();
+let admin;
+
+async function adminClient() {
+  if (!admin) {
+    admin = new pg.Client({ connectionString: `${PG_URL}/postgres` });
+    admin.on('error', (e) => log(`admin connection: ${e.message}`));
+    await admin.connect();
+  }
+  return admin;
+}
+
+async function dropDatabase(name) {
+  const a = await adminClient();
+  await a.query(`drop database if exists "${name}" with (force)`);
+  databases.delete(name);
+}
+
+let cleaning;
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const child of children) child.kill('SIGKILL');
+    for (const name of [...databases]) {
+      try {
+        await dropDatabase(name);
+      } catch (e) {
+        log(`could not drop database ${name}: ${e.message}`);
+      }
+    }
+    await admin?.end().catch(() => {});
+    rmSync(tmp, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    log(`${signal}: cleaning up`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+for (const event of ['uncaughtException', 'unhandledRejection']) {
+  process.once(event, (error) => {
+    log(`bench/scheduler failed: ${error?.stack ?? error}`);
+    cleanup().finally(() => process.exit(1));
+  });
+}
+
+function start(args, label) {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.label = label;
+  child.output = ''; // stderr: at --log-level warn, only trouble (stdout has the banner)
+  child.stdout.resume();
+  child.stderr.on('data', (d) => {
+    child.output += d;
+  });
+  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  children.add(child);
+  child.exited.then(() => children.delete(child));
+  return child;
+}
+
+async function stop(child) {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const { code, signal } = await child.exited;
+  clearTimeout(timer);
+  return { code, signal, output: child.output.trim() };
+}
+
+function cli(args) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`switchboard ${args[0]} failed (${r.status}): ${r.stderr}${r.stdout}`);
+}
+
+// --- databases ------------------------------------------------------------------------------------
+
+const dbPrefix = `bench_sched_${process.pid}`;
+let dbCounter = 0;
+const pgUrl = (name) => `${PG_URL}/${name}`;
+
+async function withPg(name, work) {
+  const c = new pg.Client({ connectionString: pgUrl(name), types: pgTypes });
+  c.on('error', () => {}); // the database dropped under it (cleanup after a failure)
+  await c.connect();
+  try {
+    return await work(c);
+  } finally {
+    await c.end();
+  }
+}
+
+const phoneSql = (g) => `'+1202' || (2000000 + (${g}) % 8000000)::text`; // E.164, +1 202 NXX-XXXX
+
+/** Inserts `count` Scheduled callbacks, the i-th due at first + floor(i * spanMs / count). */
+function pgInsertSql() {
+  return `insert into scheduled_callbacks (${CALLBACK_COLUMNS})
+    select 'Bench', 'Caller', ${phoneSql('g')}, ${SKILL}, null,
+           $1::bigint + (g * $2::bigint) / $3::bigint, 'UTC', $6, 'Scheduled', null, null, $7, $7
+      from generate_series($4::bigint, $5::bigint) g`;
+}
+
+async function pgInsert(c, { first, spanMs, count, from = 0, to = count - 1, notes = '' }) {
+  const now = Date.now();
+  await c.query(pgInsertSql(), [first, Math.round(spanMs), count, from, to, notes, now]);
+}
+
+/** A template database: migrated, seeded, optionally with `future` callbacks due days ahead. */
+async function pgTemplate(future) {
+  const name = `${dbPrefix}_tpl${future ? '_future' : ''}`;
+  const a = await adminClient();
+  databases.add(name);
+  await a.query(`create database "${name}"`);
+  cli(['migrate', '--db', pgUrl(name)]);
+  const world = join(tmp, 'world.json');
+  writeFileSync(world, JSON.stringify(WORLD));
+  cli(['seed', '--world', world, '--db', pgUrl(name)]);
+  let perRowMs = 0;
+  await withPg(name, async (c) => {
+    if (future > 0) {
+      const t0 = Date.now();
+      const first = Date.now() + 2 * 86_400_000;
+      const chunk = 100_000;
+      for (let from = 0; from < future; from += chunk) {
+        const to = Math.min(future, from + chunk) - 1;
+        await pgInsert(c, { first, spanMs: 28 * 86_400_000, count: future, from, to, notes: 'future' });
+        log(`  future callbacks: ${fmt(to + 1)}/${fmt(future)} (${fmt((Date.now() - t0) / 1000, 1)} s)`);
+      }
+    }
+    // How fast this database takes a batch of due callbacks: the window's start is set from it.
+    const trial = 10_000;
+    const t = performance.now();
+    await c.query('begin');
+    await pgInsert(c, { first: Date.parse('3000-01-01'), spanMs: 1000, count: trial });
+    await c.query('rollback');
+    perRowMs = (performance.now() - t) / trial;
+    // Settled like a database that has run a while: statistics, visibility map, no dead rows.
+    await c.query('vacuum analyze');
+  });
+  return { name, perRowMs };
+}
+
+async function pgClone(template) {
+  const name = `${dbPrefix}_${++dbCounter}`;
+  const a = await adminClient();
+  databases.add(name);
+  await a.query(`create database "${name}" template "${template}" strategy file_copy`);
+  return name;
+}
+
+function sqliteTemplate() {
+  const path = join(tmp, 'template.sqlite');
+  cli(['migrate', '--db', path]);
+  const world = join(tmp, 'world.json');
+  writeFileSync(world, JSON.stringify(WORLD));
+  cli(['seed', '--world', world, '--db', path]);
+  const db = new SqliteDatabase(path);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const insert = sqliteInsertStatement(db);
+  const trial = 10_000;
+  const t = performance.now();
+  db.exec('begin');
+  for (let i = 0; i < trial; i++) insert.run(sqliteRow(i, Date.parse('3000-01-01'), 1000, trial, 0));
+  db.exec('rollback');
+  const perRowMs = (performance.now() - t) / trial;
+  db.close();
+  return { path, perRowMs };
+}
+
+function sqliteInsertStatement(db) {
+  return db.prepare(
+    `insert into scheduled_callbacks (${CALLBACK_COLUMNS}) values (?, ?, ?, ?, null, ?, ?, ?, ?, null, null, ?, ?)`,
+  );
+}
+const sqliteRow = (i, first, spanMs, count, now) => [
+  'Bench',
+  'Caller',
+  `+1202${2_000_000 + (i % 8_000_000)}`,
+  SKILL,
+  first + Math.floor((i * Math.round(spanMs)) / count),
+  'UTC',
+  '',
+  'Scheduled',
+  now,
+  now,
+];
+
+// --- one run ----------------------------------------------------------------------------------------
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+/**
+ * A database-neutral view of a run's database: `query(sql, params)` returning rows, with `$1`
+ * style placeholders (translated for SQLite).
+ */
+function sqliteQuery(db) {
+  return async (text, params = []) =>
+    db.prepare(text.replace(/\$\d+/g, '?').replace(/::\w+/g, '')).all(...params);
+}
+
+/**
+ * Starts the processes, inserts the due callbacks, waits for them to be dispatched, stops the
+ * processes and reads the figures from the database.
+ */
+async function run({ impl, dialect, procs, n, windowS, template, label }) {
+  let dbName;
+  let sqlitePath;
+  let client; // pg.Client or better-sqlite3 Database: the benchmark's own connection
+  let query;
+  const started = [];
+  try {
+    if (dialect === 'postgres') {
+      dbName = await pgClone(template.name);
+      client = new pg.Client({ connectionString: pgUrl(dbName), types: pgTypes });
+      client.on('error', () => {}); // the database dropped under it (cleanup after a failure)
+      await client.connect();
+      query = async (text, params) => (await client.query(text, params)).rows;
+    } else {
+      sqlitePath = join(tmp, `run-${++dbCounter}.sqlite`);
+      copyFileSync(template.path, sqlitePath);
+      client = new SqliteDatabase(sqlitePath);
+      client.pragma('busy_timeout = 5000');
+      query = sqliteQuery(client);
+    }
+    const target = dialect === 'postgres' ? pgUrl(dbName) : sqlitePath;
+    for (let i = 0; i < procs; i++) {
+      started.push(
+        impl === 'switchboard'
+          ? start([CLI, 'serve', '--db', target, '--log-level', 'warn', '--port', '0'], `serve#${i + 1}`)
+          : start([PEER, target], `peer#${i + 1}`),
+      );
+    }
+    // Ready: listening (PostgreSQL); SQLite gives no sign at --log-level warn, so a fixed grace.
+    const readyBy = Date.now() + 20_000;
+    for (;;) {
+      const dead = started.find((c) => c.exitCode !== null || c.signalCode !== null);
+      if (dead) throw new Error(`${dead.label} exited early: ${dead.output}`);
+      if (dialect === 'sqlite') {
+        await sleep(1500);
+        break;
+      }
+      const [row] = await query(
+        `select count(*)::int as n from pg_stat_activity where datname = $1 and query ilike 'listen %'`,
+        [dbName],
+      );
+      if (row.n >= procs) break;
+      if (Date.now() > readyBy) throw new Error(`${label}: processes not listening after 20 s`);
+      await sleep(50);
+    }
+
+    // The window starts LEAD_S after the insert is expected to end (estimate from a trial insert).
+    const spanMs = windowS * 1000;
+    const insertStart = Date.now();
+    const first = insertStart + Math.ceil(n * template.perRowMs * 2 + 300) + LEAD_S * 1000;
+    if (dialect === 'postgres') {
+      await pgInsert(client, { first, spanMs, count: n });
+      await client.query(`select pg_notify('switchboard_public', 'wake')`);
+    } else {
+      const insert = sqliteInsertStatement(client);
+      const now = Date.now();
+      client.transaction(() => {
+        for (let i = 0; i < n; i++) insert.run(sqliteRow(i, first, spanMs, n, now));
+      })();
+    }
+    const insertEnd = Date.now();
+    const lastDue = first + Math.floor(((n - 1) * Math.round(spanMs)) / n);
+    if (first - insertEnd < 500)
+      log(`  warning: the window starts only ${first - insertEnd} ms after the insert`);
+
+    // Visibility probe (one process: contact ids then commit in order) and the drain wait.
+    const visible = []; // [time, max contact id]
+    const deadline = lastDue + DEADLINE_S * 1000;
+    let drained = false;
+    let lastCheck = 0;
+    await sleep(first - Date.now() - 50);
+    for (;;) {
+      const t = Date.now();
+      if (procs === 1) {
+        const [row] = await query('select coalesce(max(id), 0) as m from contacts');
+        visible.push([t, Number(row.m)]);
+      }
+      if (t >= lastDue && t - lastCheck >= 100) {
+        lastCheck = t;
+        const [row] = await query(
+          `select count(*) as n from scheduled_callbacks where state = 'Scheduled' and due_at <= $1`,
+          [lastDue],
+        );
+        if (Number(row.n) === 0) {
+          drained = true;
+          break;
+        }
+        if (t > deadline) break;
+      }
+      await sleep(procs === 1 ? POLL_MS - (Date.now() - t) : 100);
+    }
+    const stopped = await Promise.all(started.map(stop));
+    const troubles = stopped
+      .map((s, i) => ({ ...s, label: started[i].label }))
+      .filter((s) => s.code !== 0 || s.output !== '');
+
+    // Figures, from the database.
+    const [cb] = await query(
+      `select count(*) as total,
+              sum(case when state = 'Scheduled' then 1 else 0 end) as scheduled,
+              sum(case when state <> 'Scheduled' and contact_id is null then 1 else 0 end) as unlinked
+         from scheduled_callbacks where due_at <= $1`,
+      [lastDue],
+    );
+    const [per] = await query(
+      `select sum(case when k > 1 then 1 else 0 end) as dup, count(*) as with_contact, sum(k) as contacts
+         from (select c.callback_id, count(*) as k from contacts c
+                 join scheduled_callbacks sc on sc.id = c.callback_id
+                where sc.due_at <= $1 group by c.callback_id) x`,
+      [lastDue],
+    );
+    const audit = await query(
+      `select at, target_id, details from audit_log where action = 'callback.dispatched'`,
+    );
+    const contacts = await query(
+      `select c.id, sc.due_at from contacts c join scheduled_callbacks sc on sc.id = c.callback_id order by c.id`,
+    );
+    const late = [];
+    const auditPer = new Map();
+    let firstAt = Number.POSITIVE_INFINITY;
+    let lastAt = 0;
+    const batches = new Set();
+    for (const a of audit) {
+      const at = Number(a.at);
+      late.push(JSON.parse(a.details).lateMs);
+      auditPer.set(a.target_id, (auditPer.get(a.target_id) ?? 0) + 1);
+      firstAt = Math.min(firstAt, at);
+      lastAt = Math.max(lastAt, at);
+      batches.add(at);
+    }
+    late.sort((x, y) => x - y);
+    const auditDup = [...auditPer.values()].filter((k) => k > 1).length;
+    let visLate = null;
+    if (procs === 1 && visible.length > 0) {
+      visLate = [];
+      let v = 0;
+      for (const c of contacts) {
+        while (v < visible.length && visible[v][1] < Number(c.id)) v++;
+        // Not seen by the probe before the drain check ended it: visible at the end, at the latest.
+        const at = v < visible.length ? visible[v][0] : visible[visible.length - 1][0];
+        visLate.push(at - Number(c.due_at));
+      }
+      visLate.sort((x, y) => x - y);
+    }
+    const total = Number(cb.total);
+    const dispatched = total - Number(cb.scheduled);
+    const withContact = Number(per.with_contact ?? 0);
+    const result = {
+      label,
+      impl,
+      dialect,
+      procs,
+      n,
+      windowS,
+      insertMs: insertEnd - insertStart,
+      leadMs: first - insertEnd,
+      drained,
+      total,
+      dispatched,
+      duplicates: Math.max(Number(per.dup ?? 0), auditDup),
+      lost: Number(cb.scheduled) + (total - Number(cb.scheduled) - withContact),
+      unlinked: Number(cb.unlinked),
+      auditRows: audit.length,
+      throughput: lastAt > first ? dispatched / ((lastAt - first) / 1000) : null,
+      offered: windowS > 0 ? n / windowS : null,
+      drainMs: lastAt ? lastAt - lastDue : null,
+      batches: batches.size,
+      p50: percentile(late, 0.5),
+      p99: percentile(late, 0.99),
+      max: late.length ? late[late.length - 1] : null,
+      vis50: visLate && percentile(visLate, 0.5),
+      vis99: visLate && percentile(visLate, 0.99),
+      troubles,
+    };
+    if (total !== n) log(`  warning: ${total} callbacks in the window, ${n} inserted`);
+    for (const t of troubles) {
+      log(
+        `  ${label} ${t.label}: exit ${t.code ?? t.signal}${t.output ? `, said:\n${t.output.slice(0, 2000)}` : ''}`,
+      );
+    }
+    return result;
+  } finally {
+    for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await Promise.all(started.map((c) => c.exited));
+    if (dialect === 'postgres') {
+      await client?.end().catch(() => {});
+      if (dbName) await dropDatabase(dbName);
+    } else {
+      client?.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${sqlitePath}${suffix}`, { force: true });
+    }
+  }
+}
+
+// --- scenarios ----------------------------------------------------------------------------------------
+
+const results = [];
+const lines = [];
+const targets = [];
+
+function verdict(ok) {
+  return ok ? 'target met' : 'NOT met';
+}
+const ratio = (ours, peer, floor = 0) =>
+  ours === null || peer === null || peer === undefined ? null : Math.max(ours, floor) / Math.max(peer, floor);
+
+async function scenario(key, title, options, check) {
+  log(`${title}: switchboard…`);
+  const ours = await run({ ...options, impl: 'switchboard', label: key });
+  results.push(ours);
+  let peer = null;
+  if (WITH_PEER) {
+    log(`${title}: peer…`);
+    peer = await run({ ...options, impl: 'peer', label: `${key}-peer` });
+    results.push(peer);
+  }
+  const checks = check ? check(ours, peer) : [];
+  checks.unshift({
+    name: 'duplicates 0, lost 0',
+    ok: ours.duplicates === 0 && ours.lost === 0 && ours.unlinked === 0 && ours.drained,
+  });
+  for (const c of checks) targets.push(`${key}: ${c.name}: ${verdict(c.ok)}`);
+  const p = peer ?? {};
+  lines.push(
+    [
+      `scenario=${key}`,
+      `db=${options.dialect}`,
+      `procs=${options.procs}`,
+      `n=${options.n}`,
+      `window_s=${options.windowS}`,
+      `future=${options.future ?? 0}`,
+      `dispatched=${ours.dispatched}`,
+      `duplicates=${ours.duplicates}`,
+      `lost=${ours.lost}`,
+      `throughput_per_s=${Math.round(ours.throughput ?? 0)}`,
+      `p50_ms=${ours.p50}`,
+      `p99_ms=${ours.p99}`,
+      `max_ms=${ours.max}`,
+      `visible_p99_ms=${ours.vis99 ?? '-'}`,
+      `batches=${ours.batches}`,
+      `peer_throughput_per_s=${peer ? Math.round(p.throughput ?? 0) : '-'}`,
+      `peer_p50_ms=${p.p50 ?? '-'}`,
+      `peer_p99_ms=${p.p99 ?? '-'}`,
+      `peer_dup=${p.duplicates ?? '-'}`,
+      `peer_lost=${p.lost ?? '-'}`,
+      `ratio_throughput=${fmt(ratio(ours.throughput, p.throughput), 2)}`,
+      `ratio_p50=${fmt(ratio(ours.p50, p.p50, 1), 2)}`,
+      `ratio_p99=${fmt(ratio(ours.p99, p.p99, 1), 2)}`,
+      ...checks.map((c) => `${c.name.replace(/\W+/g, '_')}=${c.ok ? 'met' : 'NOT_met'}`),
+    ].join(' '),
+  );
+  return ours;
+}
+
+try {
+  const t0 = Date.now();
+  log(
+    `bench/scheduler: N=${N} WINDOW_S=${WINDOW_S} SMALL_N=${SMALL_N} SMALL_WINDOW_S=${SMALL_WINDOW_S} FUTURE=${FUTURE} LEAD_S=${LEAD_S}${QUICK ? ' (QUICK)' : ''}`,
+  );
+  const needPg = SCENARIOS.some((s) => s !== 'sqlite');
+  const base = needPg ? await pgTemplate(0) : null;
+  const pgOpts = (procs, n, windowS) => ({ dialect: 'postgres', procs, n, windowS, template: base });
+
+  if (SCENARIOS.includes('pg1'))
+    await scenario('pg1', `PostgreSQL, ${fmt(N)} in ${WINDOW_S} s, 1 process`, pgOpts(1, N, WINDOW_S));
+  if (SCENARIOS.includes('pg2'))
+    await scenario('pg2', `PostgreSQL, ${fmt(N)} in ${WINDOW_S} s, 2 processes`, pgOpts(2, N, WINDOW_S));
+  if (SCENARIOS.includes('sqlite')) {
+    const tpl = sqliteTemplate();
+    await scenario('sqlite', `SQLite, ${fmt(N)} in ${WINDOW_S} s, 1 process`, {
+      dialect: 'sqlite',
+      procs: 1,
+      n: N,
+      windowS: WINDOW_S,
+      template: tpl,
+    });
+  }
+  let small = null;
+  if (SCENARIOS.includes('small')) {
+    small = await scenario(
+      'small',
+      `PostgreSQL, ${fmt(SMALL_N)} in ${SMALL_WINDOW_S} s, 1 process`,
+      pgOpts(1, SMALL_N, SMALL_WINDOW_S),
+      (o) => [{ name: 'p99 lateness <= 50 ms', ok: o.p99 !== null && o.p99 <= 50 }],
+    );
+  }
+  if (SCENARIOS.includes('burst')) {
+    await scenario('burst', `PostgreSQL, ${fmt(N)} all due at once (capacity), 1 process`, {
+      dialect: 'postgres',
+      procs: 1,
+      n: N,
+      windowS: 0,
+      template: base,
+    });
+  }
+  if (SCENARIOS.includes('future')) {
+    log(`template with ${fmt(FUTURE)} future callbacks…`);
+    if (base) await dropDatabase(base.name); // the clones below come from `future`
+    const future = await pgTemplate(FUTURE);
+    await scenario(
+      'future',
+      `PostgreSQL, ${fmt(SMALL_N)} in ${SMALL_WINDOW_S} s + ${fmt(FUTURE)} future, 1 process`,
+      {
+        dialect: 'postgres',
+        procs: 1,
+        n: SMALL_N,
+        windowS: SMALL_WINDOW_S,
+        template: future,
+        future: FUTURE,
+      },
+      (o) => {
+        const checks = [{ name: 'p99 lateness <= 50 ms', ok: o.p99 !== null && o.p99 <= 50 }];
+        if (small) {
+          // lateMs is whole milliseconds: 1 ms of resolution is allowed on top of the 20%.
+          const near = (x, ref) => x !== null && ref !== null && x <= ref * 1.2 + 1;
+          checks.push({
+            name: 'lateness within 20% of no-future run',
+            ok: near(o.p50, small.p50) && near(o.p99, small.p99),
+          });
+          checks.push({
+            name: 'throughput within 20% of no-future run',
+            ok: o.throughput !== null && small.throughput !== null && o.throughput >= small.throughput * 0.8,
+          });
+        }
+        return checks;
+      },
+    );
+    await dropDatabase(future.name);
+  }
+  // --- report ----------------------------------------------------------------------------------------
+  const header = [
+    'run',
+    'db',
+    'procs',
+    'callbacks',
+    'window s',
+    'dispatched',
+    'dup',
+    'lost',
+    'throughput/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'visible p99',
+    'batches',
+    'drain ms',
+  ];
+  const rows = results.map((r) => [
+    r.label,
+    r.dialect,
+    String(r.procs),
+    fmt(r.n),
+    String(r.windowS),
+    fmt(r.dispatched),
+    String(r.duplicates),
+    String(r.lost + r.unlinked),
+    fmt(r.throughput),
+    fmt(r.p50),
+    fmt(r.p99),
+    fmt(r.max),
+    r.vis99 === null ? '-' : fmt(r.vis99),
+    fmt(r.batches),
+    fmt(r.drainMs),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log('');
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+  console.log('');
+  console.log(
+    "lateness = audit details.lateMs (the dispatching transaction's clock − due_at); visible = first seen by another connection − due_at; peer = bench/scheduler-peer.mjs (hand-written SQL); ratios are switchboard/peer (lateness floored at 1 ms)",
+  );
+  for (const l of lines) console.log(l);
+  console.log('');
+  for (const t of targets) console.log(t);
+  log(`done in ${fmt((Date.now() - t0) / 1000, 1)} s`);
+} catch (error) {
+  console.error(`bench/scheduler failed: ${error.stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,220 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { sql } from 'kysely';
+import type { Logger } from '../logger.js';
+import { type Actor, can, type Permission } from '../platform/model.js';
+import type { Platform } from '../platform/platform.js';
+import { HttpError, STATUS_BY_CODE } from './http-error.js';
+import type { Metrics } from './metrics.js';
+import { agentRoutes } from './routes/agents.js';
+import { auditRoutes } from './routes/audit.js';
+import { callbackRoutes } from './routes/callbacks.js';
+import { contactRoutes } from './routes/contacts.js';
+import { scriptRoutes } from './routes/scripts.js';
+import { skillRoutes } from './routes/skills.js';
+import { ErrorBody } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor;
+  }
+  interface FastifyContextConfig {
+    /** What the route needs of the token's security profile; checked before the handler. */
+    permission?: Permission;
+  }
+}
+
+export interface AppOptions {
+  platform: Platform;
+  metrics: Metrics;
+  log: Logger;
+  /** Largest request body in bytes; larger is 413. Default 64 KiB. */
+  bodyLimit?: number;
+}
+
+export type App = FastifyInstance;
+export type Api = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+const BEARER = /^Bearer +([A-Za-z0-9_\-.~+/]+=*) *$/;
+
+/** Turns anything thrown into the one error body, with the status its code carries. */
+function toHttpError(error: FastifyError | HttpError | Error): HttpError {
+  if (error instanceof HttpError) return error;
+  const e = error as FastifyError;
+  if (e.validation && e.validation.length > 0) {
+    const v = e.validation[0] as {
+      instancePath?: string;
+      params?: Record<string, unknown>;
+      message?: string;
+    };
+    const extra = v.params?.additionalProperty ?? v.params?.missingProperty;
+    const path = `${v.instancePath ?? ''}${extra === undefined ? '' : `/${String(extra)}`}`
+      .replace(/^\//, '')
+      .replace(/\//g, '.');
+    const where = e.validationContext ?? 'body';
+    const what =
+      v.params?.additionalProperty !== undefined ? 'is not a known field' : (v.message ?? 'is invalid');
+    return new HttpError(
+      'InvalidRequest',
+      `${where}${path ? ` field ${path}` : ''} ${what}`,
+      path || undefined,
+    );
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError('PayloadTooLarge', 'the request body is larger than the server accepts');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpError('UnsupportedMediaType', 'send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpError('InvalidRequest', 'the JSON body is empty');
+  }
+  if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new HttpError('InvalidRequest', `malformed JSON: ${e.message}`);
+  }
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 400 && status < 500) return new HttpError('InvalidRequest', e.message);
+  return new HttpError('InternalError', 'an internal error occurred; it has been logged');
+}
+
+/** The HTTP API (DESIGN §6) over the platform: the same operations the actions and the CLI use. */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { platform, metrics, log } = options;
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    // Unknown fields are an error, not silently dropped; query strings are coerced to numbers.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON only: any other body is 415, not a string that then fails validation.
+  app.removeContentTypeParser(['text/plain']);
+  // A POST with no body at all (`/end`, `/signal`) is read as `{}`.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.method !== 'GET') request.body = {};
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const answer = toHttpError(error as Error);
+    if (answer.status >= 500)
+      log.error({ err: error, url: request.url, method: request.method }, 'request failed');
+    const body: { code: string; message: string; field?: string } = {
+      code: answer.code,
+      message: answer.message,
+    };
+    if (answer.field !== undefined) body.field = answer.field;
+    return reply.status(answer.status).send({ error: body });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      error: { code: 'NotFound', message: `no route ${request.method} ${request.url.split('?')[0]}` },
+    }),
+  );
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(
+      request.method,
+      request.routeOptions.url ?? 'unknown',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Switchboard API',
+        version: '1',
+        description:
+          'Contacts, scheduled callbacks, agents, skills and scripts. Errors: `{ "error": { "code", "message", "field"? } }`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(platform.store.db);
+      return { status: 'ok', database: platform.store.dialect };
+    } catch {
+      return reply
+        .status(503)
+        .send({ error: { code: 'ServiceUnavailable', message: 'the database does not answer' } });
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  await app.register(
+    async (api) => {
+      api.decorateRequest('actor', null as unknown as Actor);
+      api.addHook('onRequest', async (request: FastifyRequest) => {
+        const header = request.headers.authorization;
+        const match = typeof header === 'string' ? BEARER.exec(header) : null;
+        if (!match?.[1])
+          throw new HttpError(
+            'InvalidSecurityUser',
+            'send Authorization: Bearer <token> (switchboard token create --agent ID)',
+          );
+        const actor = await platform.authenticate(match[1]);
+        if (!actor.ok) throw new HttpError('InvalidSecurityUser', actor.message);
+        request.actor = actor.value;
+        const needed = request.routeOptions.config.permission;
+        if (needed && !can(actor.value, needed)) {
+          throw new HttpError(
+            'Unauthorized',
+            `agent ${actor.value.agentId}'s security profile lacks ${needed}`,
+          );
+        }
+      });
+      const typed = api.withTypeProvider<TypeBoxTypeProvider>();
+      contactRoutes(typed, platform);
+      callbackRoutes(typed, platform);
+      agentRoutes(typed, platform);
+      skillRoutes(typed, platform);
+      scriptRoutes(typed, platform);
+      auditRoutes(typed, platform);
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}
+
+/** Error responses every API route may give, for the OpenAPI document. */
+export const errors = (...statuses: number[]) =>
+  Object.fromEntries([401, 403, ...statuses].map((s) => [s, ErrorBody])) as Record<number, typeof ErrorBody>;
+
+/** Who is acting, for the platform and its audit log: the token's agent, over the API, from where. */
+export const viaApi = (request: FastifyRequest) => ({
+  channel: 'api' as const,
+  actor: request.actor,
+  via: `api from ${request.ip}`,
+});
+
+/** `limit` + 1 rows were read: the page, and the cursor of the next one. */
+export function page<T extends { id: number }>(rows: T[], limit: number) {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? String(last.id) : null };
+}
+
+export { STATUS_BY_CODE };

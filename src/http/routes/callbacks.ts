@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { Platform } from '../../platform/platform.js';
+import { type Api, errors, page, viaApi } from '../app.js';
+import { HttpError, unwrap } from '../http-error.js';
+import {
+  Callback,
+  CallbackQuery,
+  CreateCallbackBody,
+  IdParams,
+  Page,
+  UpdateCallbackBody,
+} from '../schemas.js';
+
+const tags = ['scheduled callbacks'];
+const KEY = /^[A-Za-z0-9_\-.:]{1,200}$/;
+
+export function callbackRoutes(api: Api, platform: Platform) {
+  api.post(
+    '/scheduled-callbacks',
+    {
+      config: { permission: 'callbacks:write' },
+      schema: {
+        tags,
+        summary: 'Schedule Callback: a skill or agent calls the person back at a future time',
+        description:
+          'Checks, in order, InvalidSkillId, InvalidTargetAgentId, InvalidScheduleDate, InvalidPhoneNumber. An `Idempotency-Key` header makes a retried request return the callback the first one made.',
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        body: CreateCallbackBody,
+        response: { 201: Type.Object({ callbackId: Type.Integer() }), ...errors(400, 422) },
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      if (key !== undefined && !KEY.test(key)) {
+        throw new HttpError(
+          'InvalidRequest',
+          'Idempotency-Key must be 1-200 letters, digits or - _ . :',
+          'Idempotency-Key',
+        );
+      }
+      const idempotency =
+        key === undefined
+          ? undefined
+          : { key, requestHash: createHash('sha256').update(JSON.stringify(request.body)).digest('hex') };
+      let result = await platform
+        .scheduleCallback(request.body, viaApi(request), idempotency)
+        .catch((e: unknown) => e);
+      // Two retries racing: the loser's insert hits the unique key; asking again finds the winner's callback.
+      if (result instanceof Error && idempotency)
+        result = await platform.scheduleCallback(request.body, viaApi(request), idempotency);
+      if (result instanceof Error) throw result;
+      return reply
+        .status(201)
+        .send({ callbackId: unwrap(result as Awaited<ReturnType<Platform['scheduleCallback']>>).id });
+    },
+  );
+
+  api.get(
+    '/scheduled-callbacks',
+    {
+      config: { permission: 'callbacks:read' },
+      schema: {
+        tags,
+        summary: 'List callbacks by skill, target agent or state',
+        querystring: CallbackQuery,
+        response: { 200: Page(Callback), ...errors(400) },
+      },
+    },
+    async (request) => {
+      const { limit = 100, cursor, state, skillId, agentId } = request.query;
+      const rows = await platform.read.callbacks({
+        limit: limit + 1,
+        ...(cursor === undefined ? {} : { afterId: Number(cursor) }),
+        ...(state === undefined ? {} : { state }),
+        ...(skillId === undefined ? {} : { skillId }),
+        ...(agentId === undefined ? {} : { agentId }),
+      });
+      return page(rows, limit);
+    },
+  );
+
+  api.get(
+    '/scheduled-callbacks/:id',
+    {
+      config: { permission: 'callbacks:read' },
+      schema: {
+        tags,
+        summary: 'One callback',
+        params: IdParams,
+        response: { 200: Callback, ...errors(404) },
+      },
+    },
+    async (request) => {
+      const callback = await platform.read.callback(Number(request.params.id));
+      if (!callback) throw new HttpError('NotFound', `no scheduled callback with ID ${request.params.id}`);
+      return callback;
+    },
+  );
+
+  api.put(
+    '/scheduled-callbacks/:id',
+    {
+      config: { permission: 'callbacks:write' },
+      schema: {
+        tags,
+        summary: 'Reschedule or edit a callback that is still Scheduled',
+        params: IdParams,
+        body: UpdateCallbackBody,
+        response: { 200: Callback, ...errors(400, 404, 409) },
+      },
+    },
+    async (request) =>
+      unwrap(await platform.updateCallback(Number(request.params.id), request.body, viaApi(request))),
+  );
+
+  api.delete(
+    '/scheduled-callbacks/:id',
+    {
+      config: { permission: 'callbacks:write' },
+      schema: {
+        tags,
+        summary: 'Cancel a callback that is still Scheduled',
+        params: IdParams,
+        response: { 200: Callback, ...errors(404, 409) },
+      },
+    },
+    async (request) => unwrap(await platform.cancelCallback(Number(request.params.id), viaApi(request))),
+  );
+}
