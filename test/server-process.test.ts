@@ -14,7 +14,7 @@ import {
   type TestDatabase,
   terminateBackends,
 } from './support/server-db.js';
-import { cli, killLeftovers, type ServeProcess, startServe, waitFor } from './support/server-process.js';
+import { cli, killLeftovers, STOPPED, type ServeProcess, startServe, waitFor } from './support/server-process.js';
 import { baseWorld } from './support/simulate.js';
 import { describeEachStore, POSTGRES_URL } from './support/stores.js';
 
@@ -128,9 +128,8 @@ describeEachStore('switchboard serve (real processes)', (kind) => {
     expect(ana?.state).toBe('Outbound');
 
     await stopGracefully(serve);
-    expect(serve.logs.map((l) => l.msg)).toEqual(
-      expect.arrayContaining(['shutting down: finishing the work in flight', 'scheduler stopped']),
-    );
+    expect(serve.logs.map((l) => l.msg)).toContain('shutting down: finishing the work in flight');
+    expect(serve.logs.some(STOPPED)).toBe(true);
     expect(serve.stderr()).toBe('');
   });
 

@@ -62,7 +62,8 @@ export function spawnServe(db: string, options: { logLevel?: string } = {}): Ser
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: options.logLevel ?? 'info' };
   delete env.SWITCHBOARD_DB;
   delete env.SWITCHBOARD_DEBUG;
-  const child = spawn(process.execPath, [BIN, 'serve', '--db', db], {
+  // Port 0: the HTTP API on any free port, so that several processes (and test files) can run at once.
+  const child = spawn(process.execPath, [BIN, 'serve', '--db', db, '--port', '0', '--host', '127.0.0.1'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -138,10 +139,15 @@ export function spawnServe(db: string, options: { logLevel?: string } = {}): Ser
   };
 }
 
+/** The line `serve` logs once its scheduler runs (and its API listens). */
+export const STARTED = (l: LogLine) => l.msg === 'server started' || l.msg === 'scheduler started';
+/** The line `serve` logs when it stopped after SIGTERM. */
+export const STOPPED = (l: LogLine) => l.msg === 'server stopped' || l.msg === 'scheduler stopped';
+
 /** Starts serve and waits until its scheduler runs. */
 export async function startServe(db: string, options: { logLevel?: string } = {}): Promise<ServeProcess> {
   const serve = spawnServe(db, options);
-  await serve.waitForLog('scheduler started', 15_000);
+  await serve.waitForLog(STARTED, 15_000);
   return serve;
 }
 
