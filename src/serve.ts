@@ -47,18 +47,38 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   });
   const scheduler = createScheduler({ platform, runs, clock, log, onDispatched: metrics.observeDispatch });
 
-  // Work that appears here wakes this process at once and, through the database, every other.
-  const tell = () => {
-    scheduler.wake();
-    store.notify('wake').catch((err: unknown) => log.warn({ err }, 'could not notify other processes'));
+  // Work that appears here wakes this process and, through the database, every other. A callback
+  // says when it is due, so that each process wakes only if it would otherwise look later.
+  const tell = (message: string) => {
+    store.notify(message).catch((err: unknown) => log.warn({ err }, 'could not notify other processes'));
+  };
+  const hear = (message: string) => {
+    const due = /^due:(\d+)$/.exec(message);
+    if (due) scheduler.wakeBy(Number(due[1]));
+    else scheduler.wake();
   };
   const unsubscribe = platform.on({
-    callbackScheduled: tell,
-    contactEnded: tell,
-    contactRouted: tell,
-    contactSignaled: tell,
+    callbackScheduled: ({ dueAt }) => {
+      scheduler.wakeBy(dueAt);
+      tell(`due:${dueAt}`);
+    },
+    contactEnded: (contact, { scriptOwed }) => {
+      // Only an agent freed, or a parked script owed its ONRELEASE, is work for the scheduler.
+      if (contact.agentId !== null || scriptOwed) {
+        scheduler.wake();
+        tell('wake');
+      }
+    },
+    contactRouted: () => {
+      scheduler.wake();
+      tell('wake');
+    },
+    contactSignaled: () => {
+      scheduler.wake();
+      tell('wake');
+    },
   });
-  const unlisten = await store.listen(() => scheduler.wake(), {
+  const unlisten = await store.listen(hear, {
     onError: (err, retryInMs) =>
       log.warn({ err, retryInMs }, 'lost the notification connection; reconnecting'),
     onReconnect: () => {

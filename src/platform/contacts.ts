@@ -12,6 +12,7 @@ import {
   parseId,
   toContact,
 } from './model.js';
+import { queueScriptRun } from './script-runs.js';
 
 export interface StartContactInput {
   mediaType: MediaType;
@@ -216,24 +217,8 @@ export async function createContact(
     },
     ctx,
   );
-  if (input.script !== undefined) {
-    await db
-      .insertInto('script_runs')
-      .values({
-        contact_id: contact.id,
-        script_name: input.script,
-        status: 'pending',
-        resume_at: null,
-        snapshot: JSON.stringify({ start: { variables: input.variables ?? {} } }),
-        signals: '[]',
-        released: 0,
-        owner: null,
-        lease_until: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-  }
+  if (input.script !== undefined)
+    await queueScriptRun(db, now, contact.id, input.script, input.variables ?? {});
   return ok(contact);
 }
 

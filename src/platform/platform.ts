@@ -52,7 +52,8 @@ class WorldRejected extends Error {
 
 /** What happened, told after it committed: the runtime resumes scripts, the server notifies peers. */
 export interface PlatformEvents {
-  contactEnded?(contact: Contact): void;
+  /** `scriptOwed`: the contact's parked script still has its ONRELEASE to run. */
+  contactEnded?(contact: Contact, info: { scriptOwed: boolean }): void;
   contactRouted?(routed: { contactId: number; agentId: number; callbackId: number | null }): void;
   callbackScheduled?(callback: { id: number; dueAt: number }): void;
   contactSignaled?(contactId: number): void;
@@ -150,10 +151,20 @@ export function createPlatform(options: PlatformOptions) {
     async endContact(contactRef: string | number, reason: string, ctx: OperationContext) {
       const result = await tx(async (db, now) => {
         const r = await endContact(db, now, contactRef, reason, ctx);
-        return r.ok ? { ...r, routed: await route(db, now) } : r;
+        if (!r.ok) return r;
+        const run = await db
+          .selectFrom('script_runs')
+          .select('status')
+          .where('contact_id', '=', r.value.id)
+          .executeTakeFirst();
+        return {
+          ...r,
+          scriptOwed: run !== undefined,
+          routed: await route(db, now),
+        };
       });
       if (result.ok) {
-        emit('contactEnded', result.value);
+        emit('contactEnded', result.value, { scriptOwed: result.scriptOwed });
         tellRouted(result.routed);
       }
       return result;
@@ -195,10 +206,7 @@ export function createPlatform(options: PlatformOptions) {
 
     revokeToken: (ref: string, ctx: OperationContext) => tx((db, now) => revokeToken(db, now, ref, ctx)),
 
-    async authenticate(token: string) {
-      const bu = await getBusinessUnit(store.db);
-      return authenticate(store.db, token, bu.timeZone);
-    },
+    authenticate: (token: string) => authenticate(store.db, token),
 
     /** Reads: no transaction, no permission check (the caller checks `*:read`). */
     read: {

@@ -1,5 +1,6 @@
 import type { Executor } from '../storage/store.js';
 import { recordAudit } from './audit.js';
+import { queueScriptRun } from './script-runs.js';
 
 export interface RoutedContact {
   contactId: number;
@@ -120,22 +121,7 @@ export async function routeQueuedContacts(db: Executor, now: number): Promise<Ro
 async function queueSkillScript(db: Executor, now: number, contactId: number, skillId: number) {
   const skill = await db.selectFrom('skills').select('script').where('id', '=', skillId).executeTakeFirst();
   if (!skill?.script) return;
-  await db
-    .insertInto('script_runs')
-    .values({
-      contact_id: contactId,
-      script_name: skill.script,
-      status: 'pending',
-      resume_at: null,
-      snapshot: null,
-      signals: '[]',
-      released: 0,
-      owner: null,
-      lease_until: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
+  await queueScriptRun(db, now, contactId, skill.script);
 }
 
 /** The next time routing must look again without any other event: a target wait running out. */

@@ -108,7 +108,12 @@ export async function profilePermissions(db: Executor, profile: string | null): 
     .select('permissions')
     .where('name', '=', profile)
     .executeTakeFirst();
-  if (!row) return new Set();
-  const names = JSON.parse(row.permissions) as string[];
+  return parsePermissions(row?.permissions ?? null);
+}
+
+/** A profile's stored permission list (JSON), as a set of known permissions. */
+export function parsePermissions(json: string | null): Set<Permission> {
+  if (json === null) return new Set();
+  const names = JSON.parse(json) as string[];
   return new Set(names.filter((p): p is Permission => (PERMISSIONS as readonly string[]).includes(p)));
 }

@@ -3,7 +3,7 @@ import { fail, ok, type Result } from '../result.js';
 import type { Executor } from '../storage/store.js';
 import { recordAudit } from './audit.js';
 import type { Actor, OperationContext } from './model.js';
-import { profilePermissions } from './security.js';
+import { parsePermissions } from './security.js';
 
 const PREFIX = 'sb_';
 
@@ -70,22 +70,26 @@ export async function revokeToken(
   return ok({ id: Number(row.id) });
 }
 
-/** The actor behind a bearer token, or InvalidSecurityUser (unknown, revoked, inactive agent). */
+/**
+ * The actor behind a bearer token, or InvalidSecurityUser (unknown, revoked, inactive agent).
+ * One query: it runs before every API request.
+ */
 export async function authenticate(
   db: Executor,
   token: string,
-  timeZone: string,
 ): Promise<Result<Actor, 'InvalidSecurityUser'>> {
   const row = await db
     .selectFrom('tokens')
     .innerJoin('agents', 'agents.id', 'tokens.agent_id')
-    .select([
+    .leftJoin('security_profiles', 'security_profiles.name', 'agents.security_profile')
+    .select((eb) => [
       'agents.id',
       'agents.username',
       'agents.active',
-      'agents.security_profile',
       'agents.time_zone',
       'tokens.revoked_at',
+      'security_profiles.permissions',
+      eb.selectFrom('business_unit').select('time_zone').where('id', '=', 1).as('unit_time_zone'),
     ])
     .where('tokens.token_hash', '=', hashToken(token))
     .executeTakeFirst();
@@ -96,7 +100,7 @@ export async function authenticate(
   return ok({
     agentId: Number(row.id),
     username: row.username,
-    permissions: await profilePermissions(db, row.security_profile),
-    timeZone: row.time_zone ?? timeZone,
+    permissions: parsePermissions(row.permissions),
+    timeZone: row.time_zone ?? row.unit_time_zone ?? 'UTC',
   });
 }

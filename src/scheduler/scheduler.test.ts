@@ -134,12 +134,14 @@ describeEachStore('the scheduler (in process)', (kind) => {
   };
 
   it('dispatches a callback at its due time and routes it to an Available agent', async () => {
-    await load(world({ callbacks: [callback(Date.now() + 500)] }));
+    const dueAt = Date.now() + 1_000;
+    await load(world({ callbacks: [callback(dueAt)] }));
     const [cb] = await createPlatform({ store, clock: systemClock })
       .snapshot()
       .then((s) => s.callbacks);
     if (!cb) throw new Error('no callback loaded');
     await serve();
+    expect(Date.now(), 'the server started after the due time: the test proves nothing').toBeLessThan(dueAt);
     await waitFor('the callback delivered', async () => (await callbackState(cb.id)) === 'Delivered', {
       timeoutMs: 5_000,
     });
@@ -223,6 +225,7 @@ describeEachStore('the scheduler (in process)', (kind) => {
       ]),
     );
     const server = await serve();
+    const before = Date.now();
     const cb = await server.platform.scheduleCallback(callback(Date.now() + 200), CLI);
     if (!cb.ok) throw new Error(cb.message);
     const contactId = await waitFor('the callback delivered', async () =>
@@ -232,9 +235,10 @@ describeEachStore('the scheduler (in process)', (kind) => {
       const row = await runRow(contactId);
       return row?.status === 'waiting' ? row : undefined;
     });
-    const parkedAt = Date.now();
-    expect(Number(waiting.resume_at)).toBeGreaterThan(parkedAt + 500);
-    expect(Number(waiting.resume_at)).toBeLessThanOrEqual(parkedAt + 1_100);
+    const seenAt = Date.now();
+    // The WAIT began after the callback was due and before the run was seen parked.
+    expect(Number(waiting.resume_at)).toBeGreaterThanOrEqual(before + 200 + 1_000);
+    expect(Number(waiting.resume_at)).toBeLessThanOrEqual(seenAt + 1_000);
     expect((await getContact(store.db, contactId))?.state).toBe('Active');
 
     await waitFor('the run resumed and ended', async () => (await runRow(contactId)) === undefined, {
@@ -291,13 +295,15 @@ describeEachStore('the scheduler (in process)', (kind) => {
     await load(world({ anaAvailable: false }));
     const server = await serve();
     const count = 60;
-    const dueAt = Date.now() + 400;
+    // Time enough to schedule them all first (a transaction each; slower on PostgreSQL).
+    const dueAt = Date.now() + 2_000;
     const ids: number[] = [];
     for (let i = 0; i < count; i++) {
       const cb = await server.platform.scheduleCallback(callback(dueAt + (i % 5) * 10), CLI);
       if (!cb.ok) throw new Error(cb.message);
       ids.push(cb.value.id);
     }
+    expect(dueAt - Date.now(), 'scheduling took too long for the race to be set up').toBeGreaterThan(200);
     // Cancel them all from another platform on the same store, spread around the due time.
     const canceler = createPlatform({ store, clock: systemClock });
     const wait = dueAt - 150 - Date.now();

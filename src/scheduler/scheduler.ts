@@ -29,6 +29,11 @@ export function createScheduler(options: SchedulerOptions) {
   const maxIdleMs = options.maxIdleMs ?? 30_000;
   let stopped = false;
   let woken = false;
+  /** When the loop means to look next (epoch ms), while it sleeps. */
+  let plannedWake = Number.POSITIVE_INFINITY;
+  let iterating = false;
+  /** The earliest due time heard of during an iteration, which may have read too early to see it. */
+  let heardDue = Number.POSITIVE_INFINITY;
   let interrupt: (() => void) | undefined;
   let loop: Promise<void> | undefined;
 
@@ -61,9 +66,13 @@ export function createScheduler(options: SchedulerOptions) {
     let failures = 0;
     while (!stopped) {
       woken = false;
+      plannedWake = Number.POSITIVE_INFINITY;
+      heardDue = Number.POSITIVE_INFINITY;
       let next: number | null;
       try {
+        iterating = true;
         next = await iteration();
+        if (heardDue < (next ?? Number.POSITIVE_INFINITY)) next = heardDue;
         if (failures > 0) log.info({ after: failures }, 'scheduler recovered: the database answers again');
         failures = 0;
       } catch (error) {
@@ -72,10 +81,15 @@ export function createScheduler(options: SchedulerOptions) {
         log.error({ err: error, retryInMs }, 'scheduler iteration failed; retrying');
         await pause(retryInMs);
         continue;
+      } finally {
+        iterating = false;
       }
       if (stopped || woken) continue;
       const delay = next === null ? maxIdleMs : Math.min(maxIdleMs, next - clock.now());
-      if (delay > 0) await pause(delay);
+      if (delay > 0) {
+        plannedWake = clock.now() + delay;
+        await pause(delay);
+      }
     }
   }
 
@@ -87,6 +101,14 @@ export function createScheduler(options: SchedulerOptions) {
     wake(): void {
       woken = true;
       interrupt?.();
+    },
+    /**
+     * Something falls due at `at`: wake only if that is before the loop means to look anyway
+     * (a callback for tomorrow must not cost a turn now).
+     */
+    wakeBy(at: number): void {
+      if (iterating) heardDue = Math.min(heardDue, at);
+      else if (at < plannedWake) this.wake();
     },
     /** Finishes the iteration in flight (its transaction commits), then stops claiming. */
     async stop(): Promise<void> {

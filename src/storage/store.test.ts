@@ -33,6 +33,33 @@ describeEachStore('the store', (kind) => {
     }
   });
 
+  it('keeps concurrent transactions apart: one failing rolls back alone, the others commit', async () => {
+    const store = await kind.open();
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          store.transaction(async (trx) => {
+            await trx
+              .insertInto('security_profiles')
+              .values({ name: `p${i}`, permissions: '[]' })
+              .execute();
+            if (i === 7) throw new Error('job 7 fails after writing');
+            return i;
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(19);
+      expect(results[7]).toEqual({ status: 'rejected', reason: new Error('job 7 fails after writing') });
+      const names = (await store.db.selectFrom('security_profiles').select('name').execute()).map(
+        (r) => r.name,
+      );
+      expect(names).toHaveLength(19);
+      expect(names).not.toContain('p7');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('continues generated ids after explicit ones', async () => {
     const store = await kind.open();
     try {

@@ -54,6 +54,15 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .unique()
     .execute();
 
+  // The scheduler asks for the next target wait to run out at every turn: answered by an index
+  // over the few targeted entries, not a scan of the whole queue.
+  await db.schema
+    .createIndex('queue_entries_target_until')
+    .on('queue_entries')
+    .column('target_until')
+    .where('target_until', 'is not', null)
+    .execute();
+
   // The contact a dispatched callback became is found from the contact's side.
   await db.schema.createIndex('contacts_by_callback').on('contacts').columns(['callback_id']).execute();
 }

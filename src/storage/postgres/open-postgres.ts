@@ -37,6 +37,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   });
   // Without a listener an idle connection's error (the server restarting) would crash the process.
   pool.on('error', (error) => options.onConnectionError?.(error));
+  // The pool listens only to idle connections: one in use (mid-transaction) that loses its server
+  // would emit an unhandled 'error' and crash the process. Its work fails instead, and is retried.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const channel = `switchboard_${schema}`;
   try {

@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { migrateToLatest } from '../migrate.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
+import { createGroupCommit } from './group-commit.js';
 
 /** Opens (and migrates) a SQLite store: a file path, or `:memory:` for simulations and tests. */
 export async function openSqliteStore(path: string): Promise<Store> {
@@ -14,13 +15,13 @@ export async function openSqliteStore(path: string): Promise<Store> {
   // FULL: a committed transaction survives a power loss, not only a crash of the process.
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const handlers = new Set<(message: string) => void>();
   await migrateToLatest(db as Kysely<unknown>, 'sqlite');
   return {
     dialect: 'sqlite',
     db,
-    transaction: (work) => db.transaction().execute(work),
+    transaction: createGroupCommit(db),
     // AUTOINCREMENT already continues after the largest id.
     continueIds: async () => {},
     // A SQLite file has one server process: notifications stay in it.
@@ -46,5 +47,25 @@ export async function openSqliteStore(path: string): Promise<Store> {
       };
     },
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * Kysely prepares every query anew; the same few hundred SQL texts repeat, so keep their
+ * statements (a bounded cache: emptied when it grows past 1,000 texts).
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database) {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        if (statements.size >= 1000) statements.clear();
+        statement = sqlite.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
   };
 }
