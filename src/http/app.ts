@@ -1,10 +1,13 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import ajvFormats from 'ajv-formats';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -51,7 +54,67 @@ export type Api = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-const BEARER = /^Bearer +([A-Za-z0-9_\-.~+/]+=*) *$/;
+const BEARER = /^Bearer +([A-Za-z0-9_\-.~+/]+=*) *$/i;
+
+/** Deeper JSON than any real request needs is refused before anything walks it recursively. */
+const MAX_BODY_DEPTH = 64;
+
+/** Why a parsed body cannot be taken as it is (too deep, a NUL in a string), or undefined. */
+function bodyProblem(body: unknown): string | undefined {
+  const stack: Array<[unknown, number]> = [[body, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop() as [unknown, number];
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return 'text must not contain the NUL character';
+    } else if (value !== null && typeof value === 'object') {
+      if (depth >= MAX_BODY_DEPTH) return `the body is nested more than ${MAX_BODY_DEPTH} levels deep`;
+      for (const [key, child] of Object.entries(value)) {
+        if (key.includes('\u0000')) return 'a field name must not contain the NUL character';
+        stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Messages may quote what the client sent: keep them on one line. */
+const oneLine = (text: string) =>
+  text.replace(
+    /[\u0000-\u001f\u007f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
+// ajv-formats is CommonJS: under NodeNext its function is the default export's `default`.
+const addFormats = ajvFormats as unknown as typeof ajvFormats.default;
+
+/** Bodies are validated as sent (a string is not a number); query strings are text, so they are coerced. */
+function createValidators() {
+  const strictAjv = addFormats(
+    new Ajv({ coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: true }),
+  );
+  const coercingAjv = addFormats(
+    new Ajv({ coerceTypes: 'array', removeAdditional: false, allErrors: false, useDefaults: true }),
+  );
+  for (const ajv of [strictAjv, coercingAjv]) ajv.addKeyword('example');
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema);
+}
+
+/** Errors Node's HTTP parser finds before Fastify sees a request, answered in the API's error shape. */
+function answerClientError(error: Error & { code?: string }, socket: import('node:net').Socket) {
+  if (!socket.writable) return socket.destroy();
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const body = JSON.stringify({
+    error: {
+      code: 'InvalidRequest',
+      message: tooLarge ? 'the request headers are too large' : 'the HTTP request is malformed',
+    },
+  });
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
 /** Turns anything thrown into the one error body, with the status its code carries. */
 function toHttpError(error: FastifyError | HttpError | Error): HttpError {
@@ -97,16 +160,26 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const { platform, metrics, log } = options;
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 64 * 1024,
-    // Unknown fields are an error, not silently dropped; query strings are coerced to numbers.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
     routerOptions: { maxParamLength: 200 },
+    clientErrorHandler: answerClientError,
+    // A URL the router cannot read (bad percent-encoding, an overlong id) is the client's mistake.
+    frameworkErrors: (error, _request, reply) => {
+      const body = {
+        error: { code: 'InvalidRequest', message: oneLine(`the URL cannot be read: ${error.message}`) },
+      };
+      void (reply as unknown as FastifyReply).status(400).send(body);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Unknown fields are an error, not silently dropped (see createValidators).
+  app.setValidatorCompiler(createValidators());
 
   // JSON only: any other body is 415, not a string that then fails validation.
   app.removeContentTypeParser(['text/plain']);
   // A POST with no body at all (`/end`, `/signal`) is read as `{}`.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.method !== 'GET') request.body = {};
+    const problem = bodyProblem(request.body);
+    if (problem) throw new HttpError('InvalidRequest', problem);
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -115,7 +188,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       log.error({ err: error, url: request.url, method: request.method }, 'request failed');
     const body: { code: string; message: string; field?: string } = {
       code: answer.code,
-      message: answer.message,
+      message: oneLine(answer.message),
     };
     if (answer.field !== undefined) body.field = answer.field;
     return reply.status(answer.status).send({ error: body });

@@ -5,6 +5,8 @@ import { literals } from '../platform/world.js';
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const strict = { additionalProperties: false } as const;
 const IdText = Type.String({ pattern: '^[0-9]{1,15}$', description: 'A numeric ID' });
+/** IDs fit a PostgreSQL bigint and a JavaScript number exactly. */
+const Id = Type.Integer({ minimum: 1, maximum: 999_999_999_999_999 });
 
 export const ErrorBody = Type.Object({
   error: Type.Object({
@@ -111,16 +113,23 @@ export const StartContactBody = Type.Object(
   {
     mediaType: literals(MEDIA_TYPES),
     direction: Type.Optional(literals(DIRECTIONS)),
-    skillId: Type.Optional(Type.Integer({ minimum: 1 })),
+    skillId: Type.Optional(Id),
     script: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     variables: Type.Optional(
-      Type.Record(
-        Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }),
-        Type.Union([Type.String({ maxLength: 32768 }), Type.Number(), Type.Boolean()]),
-        {
-          maxProperties: 100,
+      // Written out: TypeBox's Record drops additionalProperties, and names must be variable names.
+      Type.Unsafe<Record<string, string | number | boolean>>({
+        type: 'object',
+        description: 'Variable name → value, visible from BEGIN',
+        maxProperties: 100,
+        additionalProperties: false,
+        patternProperties: {
+          '^[A-Za-z_][A-Za-z0-9_]{0,63}$': Type.Union([
+            Type.String({ maxLength: 32768 }),
+            Type.Number(),
+            Type.Boolean(),
+          ]),
         },
-      ),
+      }),
     ),
     ani: Type.Optional(Type.String({ maxLength: 64 })),
     dnis: Type.Optional(Type.String({ maxLength: 64 })),
@@ -141,8 +150,8 @@ const callbackFields = {
   firstName: Type.String({ maxLength: 200 }),
   lastName: Type.String({ maxLength: 200 }),
   phoneNumber: Type.String({ minLength: 1, maxLength: 64 }),
-  skillId: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ maxLength: 32 })]),
-  targetAgentId: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ maxLength: 32 }), Type.Null()]),
+  skillId: Type.Union([Id, Type.String({ maxLength: 32 })]),
+  targetAgentId: Type.Union([Id, Type.String({ maxLength: 32 }), Type.Null()]),
   scheduleDate: Type.String({
     minLength: 1,
     maxLength: 100,
@@ -175,8 +184,8 @@ export const CallbackQuery = Type.Object(
   {
     ...PageQuery,
     state: Type.Optional(literals(CALLBACK_STATES)),
-    skillId: Type.Optional(Type.Integer({ minimum: 1 })),
-    agentId: Type.Optional(Type.Integer({ minimum: 1 })),
+    skillId: Type.Optional(Id),
+    agentId: Type.Optional(Id),
   },
   strict,
 );
@@ -191,7 +200,7 @@ export const AgentStateBody = Type.Object({ state: literals(AGENT_STATES) }, str
 
 export const CreateSkillBody = Type.Object(
   {
-    id: Type.Optional(Type.Integer({ minimum: 1 })),
+    id: Type.Optional(Id),
     name: Type.String({ minLength: 1, maxLength: 200 }),
     mediaType: literals(MEDIA_TYPES),
     direction: literals(DIRECTIONS),

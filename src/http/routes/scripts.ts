@@ -52,7 +52,7 @@ export function scriptRoutes(api: Api, platform: Platform) {
       if (body.name !== request.params.name) {
         throw new HttpError(
           'InvalidRequest',
-          `the script's name '${String(body.name)}' differs from the URL's '${request.params.name}'`,
+          `the script's name ${typeof body.name === 'string' ? `'${body.name}'` : `(a ${typeof body.name})`} differs from the URL's '${request.params.name}'`,
           'name',
         );
       }

@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  SqliteDialect,
+  type SqliteDriver,
+} from 'kysely';
 import { migrateToLatest } from '../migrate.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
@@ -15,7 +22,9 @@ export async function openSqliteStore(path: string): Promise<Store> {
   // FULL: a committed transaction survives a power loss, not only a crash of the process.
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   const handlers = new Set<(message: string) => void>();
   await migrateToLatest(db as Kysely<unknown>, 'sqlite');
   return {
@@ -68,4 +77,19 @@ function withStatementCache(sqlite: SqliteDatabase.Database) {
       return statement;
     },
   };
+}
+
+/**
+ * Transactions take the write lock when they begin (`BEGIN IMMEDIATE`). A deferred BEGIN that
+ * reads first and writes later cannot wait for another process's write under WAL: it fails at
+ * once with "database is locked" instead of waiting out the busy timeout.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver() as SqliteDriver;
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
 }
