@@ -13,14 +13,16 @@
 // lateness (audit_log `callback.dispatched` details.lateMs: the dispatching transaction's clock
 // minus due_at), throughput (dispatched / (last dispatch - first due)). "visible" lateness (one
 // process only) is when a contact became visible to another connection (max(contacts.id) polled
-// every POLL_MS) minus due_at: lateMs plus the rest of the dispatching transaction.
+// every POLL_MS) minus due_at: lateMs plus the rest of the dispatching transaction. WARMUP
+// callbacks due just before the window (not measured) make the measured process a warm one.
+// `burst` puts all N at one instant (as "tomorrow 09:00" does): its throughput is the capacity.
 //
 // The peer, in the same run, over the same data: bench/scheduler-peer.mjs, the same claim and
 // rows hand-written as set-based SQL, one statement per batch on PostgreSQL (the floor of what the
 // database itself costs), as many peer processes as `serve` processes.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
@@ -45,9 +47,11 @@ const FUTURE = num('FUTURE', QUICK ? 100_000 : 1_000_000);
 const LEAD_S = num('LEAD_S', QUICK ? 1 : 3);
 const DEADLINE_S = num('DEADLINE_S', 120); // after the window's end
 const POLL_MS = num('POLL_MS', 5);
+const REPEAT = Math.max(1, Math.round(num('REPEAT', QUICK ? 1 : 3))); // small/future runs, alternated
+const WARMUP = num('WARMUP', 100); // due 1 s to 0.5 s before the window; not measured
 const WITH_PEER = env.PEER !== '0';
 const PG_URL = (env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
-const ALL = ['pg1', 'pg2', 'sqlite', 'small', 'burst', 'future'];
+const ALL = ['pg1', 'pg2', 'sqlite', 'small', 'future', 'burst'];
 const SCENARIOS = (env.SCENARIOS ?? ALL.join(',')).split(',').filter(Boolean);
 for (const s of SCENARIOS) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s} (${ALL})`);
 
@@ -290,6 +294,8 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
   try {
     if (dialect === 'postgres') {
       dbName = await pgClone(template.name);
+      // Dirty pages of earlier runs written now, not during this one.
+      await (await adminClient()).query('checkpoint');
       client = new pg.Client({ connectionString: pgUrl(dbName), types: pgTypes });
       client.on('error', () => {}); // the database dropped under it (cleanup after a failure)
       await client.connect();
@@ -302,6 +308,7 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
       query = sqliteQuery(client);
     }
     const target = dialect === 'postgres' ? pgUrl(dbName) : sqlitePath;
+    const loadBefore = loadavg()[0];
     for (let i = 0; i < procs; i++) {
       started.push(
         impl === 'switchboard'
@@ -331,13 +338,19 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
     const spanMs = windowS * 1000;
     const insertStart = Date.now();
     const first = insertStart + Math.ceil(n * template.perRowMs * 2 + 300) + LEAD_S * 1000;
+    // A few callbacks before the window, so that what is measured is a process that has
+    // dispatched before (connections open, code compiled), as a server that runs for days is.
+    const warmup = LEAD_S >= 1 ? WARMUP : 0;
     if (dialect === 'postgres') {
+      if (warmup > 0)
+        await pgInsert(client, { first: first - 1000, spanMs: 500, count: warmup, notes: 'warmup' });
       await pgInsert(client, { first, spanMs, count: n });
       await client.query(`select pg_notify('switchboard_public', 'wake')`);
     } else {
       const insert = sqliteInsertStatement(client);
       const now = Date.now();
       client.transaction(() => {
+        for (let i = 0; i < warmup; i++) insert.run(sqliteRow(i, first - 1000, 500, warmup, now));
         for (let i = 0; i < n; i++) insert.run(sqliteRow(i, first, spanMs, n, now));
       })();
     }
@@ -372,6 +385,7 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
       }
       await sleep(procs === 1 ? POLL_MS - (Date.now() - t) : 100);
     }
+    const loadAfter = loadavg()[0];
     const stopped = await Promise.all(started.map(stop));
     const troubles = stopped
       .map((s, i) => ({ ...s, label: started[i].label }))
@@ -382,30 +396,38 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
       `select count(*) as total,
               sum(case when state = 'Scheduled' then 1 else 0 end) as scheduled,
               sum(case when state <> 'Scheduled' and contact_id is null then 1 else 0 end) as unlinked
-         from scheduled_callbacks where due_at <= $1`,
-      [lastDue],
+         from scheduled_callbacks where due_at between $1 and $2`,
+      [first, lastDue],
     );
     const [per] = await query(
       `select sum(case when k > 1 then 1 else 0 end) as dup, count(*) as with_contact, sum(k) as contacts
          from (select c.callback_id, count(*) as k from contacts c
                  join scheduled_callbacks sc on sc.id = c.callback_id
-                where sc.due_at <= $1 group by c.callback_id) x`,
-      [lastDue],
+                where sc.due_at between $1 and $2 group by c.callback_id) x`,
+      [first, lastDue],
     );
     const audit = await query(
       `select at, target_id, details from audit_log where action = 'callback.dispatched'`,
     );
     const contacts = await query(
-      `select c.id, sc.due_at from contacts c join scheduled_callbacks sc on sc.id = c.callback_id order by c.id`,
+      `select c.id, sc.due_at from contacts c join scheduled_callbacks sc on sc.id = c.callback_id
+        where sc.due_at between $1 and $2 order by c.id`,
+      [first, lastDue],
     );
     const late = [];
+    const dueOf = new Map(contacts.map((c) => [Number(c.id), Number(c.due_at)]));
+    const tenths = Array.from({ length: 10 }, () => []); // lateness by tenth of the window
     const auditPer = new Map();
     let firstAt = Number.POSITIVE_INFINITY;
     let lastAt = 0;
     const batches = new Set();
     for (const a of audit) {
       const at = Number(a.at);
-      late.push(JSON.parse(a.details).lateMs);
+      const { lateMs, contactId } = JSON.parse(a.details);
+      const due = dueOf.get(contactId);
+      if (due === undefined) continue; // a warm-up callback
+      late.push(lateMs);
+      if (spanMs > 0) tenths[Math.min(9, Math.floor(((due - first) / spanMs) * 10))].push(lateMs);
       auditPer.set(a.target_id, (auditPer.get(a.target_id) ?? 0) + 1);
       firstAt = Math.min(firstAt, at);
       lastAt = Math.max(lastAt, at);
@@ -453,6 +475,13 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
       max: late.length ? late[late.length - 1] : null,
       vis50: visLate && percentile(visLate, 0.5),
       vis99: visLate && percentile(visLate, 0.99),
+      load: [loadBefore, loadAfter],
+      byTenth: tenths.map((t) =>
+        percentile(
+          t.sort((x, y) => x - y),
+          0.99,
+        ),
+      ),
       troubles,
     };
     if (total !== n) log(`  warning: ${total} callbacks in the window, ${n} inserted`);
@@ -487,10 +516,47 @@ function verdict(ok) {
 const ratio = (ours, peer, floor = 0) =>
   ours === null || peer === null || peer === undefined ? null : Math.max(ours, floor) / Math.max(peer, floor);
 
-async function scenario(key, title, options, check) {
-  log(`${title}: switchboard…`);
-  const ours = await run({ ...options, impl: 'switchboard', label: key });
-  results.push(ours);
+const median = (xs) => {
+  const v = xs.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
+  return v.length === 0
+    ? null
+    : v.length % 2
+      ? v[(v.length - 1) / 2]
+      : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+/** Several runs of one scenario as one: medians of the figures; what must be 0, summed. */
+function summary(runs) {
+  if (runs.length === 1) return runs[0];
+  const total = (f) => runs.reduce((sum, r) => sum + f(r), 0);
+  return {
+    ...runs[0],
+    runs: runs.length,
+    dispatched: total((r) => r.dispatched),
+    duplicates: total((r) => r.duplicates),
+    lost: total((r) => r.lost),
+    unlinked: total((r) => r.unlinked),
+    drained: runs.every((r) => r.drained),
+    throughput: median(runs.map((r) => r.throughput)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    max: Math.max(...runs.map((r) => r.max ?? 0)),
+    vis99: median(runs.map((r) => r.vis99)),
+    batches: median(runs.map((r) => r.batches)),
+    load: [Math.min(...runs.map((r) => r.load[0])), Math.max(...runs.map((r) => r.load[1]))],
+  };
+}
+
+async function runOurs(key, title, options, i = 0, of = 1) {
+  log(`${title}: switchboard${of > 1 ? ` (${i + 1}/${of})` : ''}…`);
+  const r = await run({ ...options, impl: 'switchboard', label: of > 1 ? `${key}#${i + 1}` : key });
+  results.push(r);
+  return r;
+}
+
+/** Runs (or takes the runs of) `serve`, then the peer once; records the line and the targets. */
+async function scenario(key, title, options, check, runs) {
+  const ours = summary(runs ?? [await runOurs(key, title, options)]);
   let peer = null;
   if (WITH_PEER) {
     log(`${title}: peer…`);
@@ -512,6 +578,7 @@ async function scenario(key, title, options, check) {
       `n=${options.n}`,
       `window_s=${options.windowS}`,
       `future=${options.future ?? 0}`,
+      `runs=${ours.runs ?? 1}`,
       `dispatched=${ours.dispatched}`,
       `duplicates=${ours.duplicates}`,
       `lost=${ours.lost}`,
@@ -521,11 +588,13 @@ async function scenario(key, title, options, check) {
       `max_ms=${ours.max}`,
       `visible_p99_ms=${ours.vis99 ?? '-'}`,
       `batches=${ours.batches}`,
+      `load1=${fmt(ours.load[0], 1)}..${fmt(ours.load[1], 1)}`,
       `peer_throughput_per_s=${peer ? Math.round(p.throughput ?? 0) : '-'}`,
       `peer_p50_ms=${p.p50 ?? '-'}`,
       `peer_p99_ms=${p.p99 ?? '-'}`,
       `peer_dup=${p.duplicates ?? '-'}`,
       `peer_lost=${p.lost ?? '-'}`,
+      `peer_load1=${peer ? `${fmt(p.load[0], 1)}..${fmt(p.load[1], 1)}` : '-'}`,
       `ratio_throughput=${fmt(ratio(ours.throughput, p.throughput), 2)}`,
       `ratio_p50=${fmt(ratio(ours.p50, p.p50, 1), 2)}`,
       `ratio_p99=${fmt(ratio(ours.p99, p.p99, 1), 2)}`,
@@ -541,6 +610,13 @@ try {
     `bench/scheduler: N=${N} WINDOW_S=${WINDOW_S} SMALL_N=${SMALL_N} SMALL_WINDOW_S=${SMALL_WINDOW_S} FUTURE=${FUTURE} LEAD_S=${LEAD_S}${QUICK ? ' (QUICK)' : ''}`,
   );
   const needPg = SCENARIOS.some((s) => s !== 'sqlite');
+  const machine = `node ${process.version}, ${availableParallelism()} CPUs, load average ${fmt(loadavg()[0], 1)} at the start${
+    needPg
+      ? `, ${(await (await adminClient()).query('show server_version')).rows[0].server_version.split(' ')[0]} PostgreSQL`
+      : ''
+  }`;
+  if (loadavg()[0] > availableParallelism() / 2)
+    log(`  note: the machine is busy (${machine}); figures will be noisy`);
   const base = needPg ? await pgTemplate(0) : null;
   const pgOpts = (procs, n, windowS) => ({ dialect: 'postgres', procs, n, windowS, template: base });
 
@@ -558,41 +634,35 @@ try {
       template: tpl,
     });
   }
-  let small = null;
-  if (SCENARIOS.includes('small')) {
-    small = await scenario(
-      'small',
-      `PostgreSQL, ${fmt(SMALL_N)} in ${SMALL_WINDOW_S} s, 1 process`,
-      pgOpts(1, SMALL_N, SMALL_WINDOW_S),
-      (o) => [{ name: 'p99 lateness <= 50 ms', ok: o.p99 !== null && o.p99 <= 50 }],
-    );
-  }
-  if (SCENARIOS.includes('burst')) {
-    await scenario('burst', `PostgreSQL, ${fmt(N)} all due at once (capacity), 1 process`, {
-      dialect: 'postgres',
-      procs: 1,
-      n: N,
-      windowS: 0,
-      template: base,
-    });
-  }
+  // `small` and `future` are compared with each other: their runs alternate (REPEAT of each) and
+  // the medians are compared, so that a hiccup of the machine does not decide the target.
+  let future = null;
   if (SCENARIOS.includes('future')) {
     log(`template with ${fmt(FUTURE)} future callbacks…`);
-    if (base) await dropDatabase(base.name); // the clones below come from `future`
-    const future = await pgTemplate(FUTURE);
+    future = await pgTemplate(FUTURE);
+  }
+  const smallTitle = `PostgreSQL, ${fmt(SMALL_N)} in ${SMALL_WINDOW_S} s, 1 process`;
+  const smallOpts = pgOpts(1, SMALL_N, SMALL_WINDOW_S);
+  const futureTitle = `PostgreSQL, ${fmt(SMALL_N)} in ${SMALL_WINDOW_S} s + ${fmt(FUTURE)} future, 1 process`;
+  const futureOpts = { ...smallOpts, template: future, future: FUTURE };
+  const smallRuns = [];
+  const futureRuns = [];
+  for (let i = 0; i < REPEAT; i++) {
+    if (SCENARIOS.includes('small')) smallRuns.push(await runOurs('small', smallTitle, smallOpts, i, REPEAT));
+    if (future) futureRuns.push(await runOurs('future', futureTitle, futureOpts, i, REPEAT));
+  }
+  const p99Target = (o) => ({ name: 'p99 lateness <= 50 ms', ok: o.p99 !== null && o.p99 <= 50 });
+  let small = null;
+  if (smallRuns.length > 0) {
+    small = await scenario('small', smallTitle, smallOpts, (o) => [p99Target(o)], smallRuns);
+  }
+  if (future) {
     await scenario(
       'future',
-      `PostgreSQL, ${fmt(SMALL_N)} in ${SMALL_WINDOW_S} s + ${fmt(FUTURE)} future, 1 process`,
-      {
-        dialect: 'postgres',
-        procs: 1,
-        n: SMALL_N,
-        windowS: SMALL_WINDOW_S,
-        template: future,
-        future: FUTURE,
-      },
+      futureTitle,
+      futureOpts,
       (o) => {
-        const checks = [{ name: 'p99 lateness <= 50 ms', ok: o.p99 !== null && o.p99 <= 50 }];
+        const checks = [p99Target(o)];
         if (small) {
           // lateMs is whole milliseconds: 1 ms of resolution is allowed on top of the 20%.
           const near = (x, ref) => x !== null && ref !== null && x <= ref * 1.2 + 1;
@@ -607,8 +677,19 @@ try {
         }
         return checks;
       },
+      futureRuns,
     );
     await dropDatabase(future.name);
+  }
+  if (SCENARIOS.includes('burst')) {
+    // Every callback due at the same instant (as "tomorrow 09:00" makes them): the capacity.
+    await scenario('burst', `PostgreSQL, ${fmt(N)} all due at once (capacity), 1 process`, {
+      dialect: 'postgres',
+      procs: 1,
+      n: N,
+      windowS: 0,
+      template: base,
+    });
   }
   // --- report ----------------------------------------------------------------------------------------
   const header = [
@@ -649,13 +730,20 @@ try {
   const line = (cells) =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log('');
+  console.log(`${machine}; load1 per run is in the lines below`);
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   console.log('');
   console.log(
-    "lateness = audit details.lateMs (the dispatching transaction's clock − due_at); visible = first seen by another connection − due_at; peer = bench/scheduler-peer.mjs (hand-written SQL); ratios are switchboard/peer (lateness floored at 1 ms)",
+    "lines: medians when a scenario ran several times (runs=); lateness = audit details.lateMs (the dispatching transaction's clock − due_at); visible = first seen by another connection − due_at; peer = bench/scheduler-peer.mjs (hand-written SQL); ratios are switchboard/peer (lateness floored at 1 ms)",
   );
   for (const l of lines) console.log(l);
+  console.log('');
+  console.log('p99 lateness (ms) by tenth of the window, by due time:');
+  for (const r of results) {
+    if (r.windowS > 0)
+      console.log(`  ${r.label.padEnd(widths[0])}  ${r.byTenth.map((x) => fmt(x).padStart(5)).join(' ')}`);
+  }
   console.log('');
   for (const t of targets) console.log(t);
   log(`done in ${fmt((Date.now() - t0) / 1000, 1)} s`);

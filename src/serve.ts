@@ -86,16 +86,24 @@ export async function startServer(options: ServerOptions): Promise<Server> {
       scheduler.wake();
     },
   });
-  scheduler.start();
 
+  // Listen first: a port already taken fails the start before any work is claimed.
   let url: string | null = null;
   const app = options.port === undefined ? undefined : await buildApp({ platform, metrics, log });
   if (app) {
-    await app.listen({ port: options.port ?? 3000, host: options.host ?? '0.0.0.0' });
+    try {
+      await app.listen({ port: options.port ?? 3000, host: options.host ?? '0.0.0.0' });
+    } catch (error) {
+      unsubscribe();
+      await unlisten();
+      await app.close();
+      throw error;
+    }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
     url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : 'localhost'}:${port}`;
   }
+  scheduler.start();
   log.info({ database: store.dialect, url }, 'server started');
   return {
     platform,

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { noStackTrace, switchboard, tempFiles } from './support/cli.js';
 import { baseWorld } from './support/simulate.js';
@@ -101,6 +105,33 @@ describe('switchboard validate', () => {
     expect(missing).toMatchObject({ file: '/nonexistent.json', valid: false });
     expect(missing.findings[0].message).toBe('cannot read /nonexistent.json: no such file');
     expect(ok).toMatchObject({ file: a, valid: true });
+  });
+});
+
+describe('switchboard serve', () => {
+  it('exits 1 with one line when its port is taken, claiming no work', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-port-'));
+    try {
+      const r = switchboard(
+        'serve',
+        '--db',
+        join(dir, 'sb.db'),
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--log-level',
+        'silent',
+      );
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`switchboard serve: port ${port} is in use (choose another with --port)\n`);
+    } finally {
+      blocker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -3,18 +3,25 @@ import type { Store } from '../src/storage/store.js';
 import { noStackTrace, tempFiles } from './support/cli.js';
 import { withAgents } from './support/platform.js';
 import {
+  addCallbacks,
   countDispatched,
   describePostgres,
   dispatchReport,
   freshDatabase,
   freshPostgres,
-  insertCallbacks,
   openProxy,
   postgresUrl,
   type TestDatabase,
   terminateBackends,
 } from './support/server-db.js';
-import { cli, killLeftovers, STOPPED, type ServeProcess, startServe, waitFor } from './support/server-process.js';
+import {
+  cli,
+  killLeftovers,
+  type ServeProcess,
+  STOPPED,
+  startServe,
+  waitFor,
+} from './support/server-process.js';
 import { baseWorld } from './support/simulate.js';
 import { describeEachStore, POSTGRES_URL } from './support/stores.js';
 
@@ -136,14 +143,11 @@ describeEachStore('switchboard serve (real processes)', (kind) => {
   it('after kill -9 in the middle of dispatching and a restart, every due callback is dispatched exactly once', async () => {
     await seed(db, worldFile());
     const store = await db.store();
-    await insertCallbacks(store, {
-      count: MANY,
-      skillId: SKILL,
-      dueFrom: Date.now() + 1_200,
-      spreadMs: 1_000,
-    });
-    const first = await startServe(db.url, { logLevel: 'warn' });
-    await waitFor('a third dispatched', async () => (await countDispatched(store)) >= MANY / 3, {
+    const first = await startServe(db.url);
+    // Due over 6 s from a second on (a loaded machine must still be mid-way when the kill lands);
+    // killed once a tenth are dispatched.
+    await addCallbacks(store, { count: MANY, skillId: SKILL, startInMs: 1_000, spreadMs: 6_000 });
+    await waitFor('a tenth dispatched', async () => (await countDispatched(store)) >= MANY / 10, {
       timeoutMs: 15_000,
       intervalMs: 5,
     });
@@ -162,7 +166,7 @@ describeEachStore('switchboard serve (real processes)', (kind) => {
       audited: atKill,
     });
 
-    const second = await startServe(db.url, { logLevel: 'warn' });
+    const second = await startServe(db.url);
     await waitFor('every callback dispatched', async () => (await countDispatched(store)) === MANY, {
       timeoutMs: 20_000,
     });
@@ -203,13 +207,14 @@ describeEachStore('switchboard serve (real processes)', (kind) => {
     expect(good.status).toBe(0);
     expect(good.stdout).toMatch(/deployed script 'outbound'/);
 
-    for (const args of [
+    const unknown = [
       ['contact', 'end', '987654'],
       ['contact', 'end', 'abc'],
       ['contact', 'signal', '987654', 'x'],
-    ]) {
-      const r = await cli([...args, '--db', db.url]);
-      expect(r.status, args.join(' ')).toBe(1);
+    ];
+    const results = await Promise.all(unknown.map((args) => cli([...args, '--db', db.url])));
+    for (const [i, r] of results.entries()) {
+      expect(r.status, unknown[i]?.join(' ')).toBe(1);
       expect(oneLine(r.stderr), r.stderr).toBe(true);
       expect(noStackTrace(r.stderr)).toBe(true);
       expect(r.stderr).toMatch(/987654|abc/);
@@ -327,16 +332,11 @@ describePostgres('switchboard serve: several processes on one PostgreSQL', () =>
   it('two processes share the work: every callback once, none lost', async () => {
     await seed(db, worldFile());
     const store = await db.store();
-    await insertCallbacks(store, {
-      count: MANY,
-      skillId: SKILL,
-      dueFrom: Date.now() + 1_500,
-      spreadMs: 1_000,
-    });
     const [a, b] = await Promise.all([
       startServe(db.url, { logLevel: 'debug' }),
       startServe(db.url, { logLevel: 'debug' }),
     ]);
+    await addCallbacks(store, { count: MANY, skillId: SKILL, startInMs: 500, spreadMs: 1_500 });
     await waitFor('every callback dispatched', async () => (await countDispatched(store)) === MANY, {
       timeoutMs: 20_000,
     });
@@ -345,6 +345,9 @@ describePostgres('switchboard serve: several processes on one PostgreSQL', () =>
     await waitFor('both logged their last batch', () => dispatchedBy(a) + dispatchedBy(b) === MANY, {
       timeoutMs: 2_000,
     });
+    // Both took part: the callbacks fall due over a second, and each process claims what the other has not locked.
+    expect(dispatchedBy(a)).toBeGreaterThan(0);
+    expect(dispatchedBy(b)).toBeGreaterThan(0);
     expect(a.child.exitCode).toBeNull();
     expect(b.child.exitCode).toBeNull();
     await Promise.all([stopGracefully(a), stopGracefully(b)]);
@@ -353,17 +356,13 @@ describePostgres('switchboard serve: several processes on one PostgreSQL', () =>
   it('one of two processes killed mid-way: the other dispatches everything, none twice', async () => {
     await seed(db, worldFile());
     const store = await db.store();
-    await insertCallbacks(store, {
-      count: MANY,
-      skillId: SKILL,
-      dueFrom: Date.now() + 1_500,
-      spreadMs: 1_000,
-    });
     const [a, b] = await Promise.all([
       startServe(db.url, { logLevel: 'debug' }),
       startServe(db.url, { logLevel: 'debug' }),
     ]);
-    await waitFor('a third dispatched', async () => (await countDispatched(store)) >= MANY / 3, {
+    // A window wide enough that a loaded machine is still mid-way when the kill lands.
+    await addCallbacks(store, { count: MANY, skillId: SKILL, startInMs: 1_000, spreadMs: 6_000 });
+    await waitFor('a tenth dispatched', async () => (await countDispatched(store)) >= MANY / 10, {
       timeoutMs: 15_000,
       intervalMs: 5,
     });
@@ -380,19 +379,32 @@ describePostgres('switchboard serve: several processes on one PostgreSQL', () =>
     await stopGracefully(survivor);
   });
 
-  it('connections terminated while running: it logs, reconnects and dispatches what falls due', async () => {
+  it('connections terminated while running (mid-dispatch too): it logs, reconnects, loses nothing', async () => {
     await seed(db, worldFile());
     const store = await db.store();
-    await insertCallbacks(store, { count: 200, skillId: SKILL, dueFrom: Date.now() + 2_500, spreadMs: 200 });
     const serve = await startServe(db.url);
-    expect(await terminateBackends(db.name)).toBeGreaterThan(0);
+    await addCallbacks(store, { count: 1_000, skillId: SKILL, startInMs: 500, spreadMs: 2_500 });
+    await waitFor('some dispatched', async () => (await countDispatched(store)) >= 100, {
+      timeoutMs: 15_000,
+      intervalMs: 10,
+    });
+    // Every connection of the server dies, a few times while it dispatches: idle ones, the
+    // listener, and ones inside a dispatch transaction.
+    let terminated = 0;
+    for (let i = 0; i < 3; i++) {
+      terminated += await terminateBackends(db.name);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    expect(terminated).toBeGreaterThan(0);
+    expect(await countDispatched(store)).toBeLessThan(1_000);
     await serve.waitForLog('lost the notification connection; reconnecting', 5_000);
     await serve.waitForLog('notification connection back', 10_000);
-    await waitFor('every callback dispatched', async () => (await countDispatched(store)) === 200, {
+    await waitFor('every callback dispatched', async () => (await countDispatched(store)) === 1_000, {
       timeoutMs: 15_000,
     });
-    await expectClean(store, 200);
+    await expectClean(store, 1_000);
     expect(serve.child.exitCode).toBeNull();
+    expect(serve.stderr()).toBe('');
     await stopGracefully(serve);
   });
 
@@ -402,13 +414,8 @@ describePostgres('switchboard serve: several processes on one PostgreSQL', () =>
     try {
       await seed(db, worldFile());
       const store = await db.store();
-      await insertCallbacks(store, {
-        count: 1_000,
-        skillId: SKILL,
-        dueFrom: Date.now() + 1_500,
-        spreadMs: 2_000,
-      });
       const serve = await startServe(postgresUrl(db.name, proxy.port));
+      await addCallbacks(store, { count: 1_000, skillId: SKILL, startInMs: 500, spreadMs: 2_500 });
       await waitFor('some dispatched', async () => (await countDispatched(store)) >= 100, {
         timeoutMs: 15_000,
         intervalMs: 10,
@@ -459,15 +466,26 @@ describe('switchboard serve: a database it cannot use', () => {
     expect(r.stdout).toBe('');
   });
 
-  it.each([
-    ['mysql://x', /'mysql:\/\/x' is neither a file path nor a postgres:\/\/ URL/],
-    ['', /the database is empty/],
-    ['postgres://[bad', /is not a valid postgres:\/\/ URL/],
-  ])('refuses --db %j with exit 2 and a clear message', async (value, message) => {
-    for (const command of ['serve', 'migrate']) {
-      const r = await cli([command, '--db', value]);
-      expect(r.status, command).toBe(2);
-      expect(r.stderr).toMatch(message);
+  it('refuses a --db that is neither a path nor a postgres:// URL with exit 2 and a clear message', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['serve', '--db', 'mysql://x'],
+        /^switchboard serve: 'mysql:\/\/x' is neither a file path nor a postgres:\/\/ URL$/,
+      ],
+      [['serve', '--db', ''], /^switchboard serve: the database is empty/],
+      [
+        ['serve', '--db', 'postgres://[bad'],
+        /^switchboard serve: 'postgres:\/\/\[bad' is not a valid postgres:\/\/ URL$/,
+      ],
+      // The other database commands share the check.
+      [['migrate', '--db', 'mysql://x'], /neither a file path nor a postgres:\/\/ URL/],
+      [['contact', 'end', '1', '--db', 'mysql://x'], /neither a file path nor a postgres:\/\/ URL/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => cli(args)));
+    for (const [i, r] of results.entries()) {
+      const [args, message] = cases[i] ?? [[], /$^/];
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim()).toMatch(message);
       expect(oneLine(r.stderr), r.stderr).toBe(true);
       expect(noStackTrace(r.stderr)).toBe(true);
     }

@@ -3,6 +3,9 @@ import type { Logger } from '../logger.js';
 import type { Platform } from '../platform/platform.js';
 import type { RunWorker } from './script-runs.js';
 
+/** How soon to look again at due work that another process holds locked. */
+const LOCKED_RETRY_MS = 20;
+
 export interface SchedulerOptions {
   platform: Platform;
   runs: RunWorker;
@@ -48,18 +51,21 @@ export function createScheduler(options: SchedulerOptions) {
       interrupt = done;
     });
 
-  async function iteration(): Promise<number | null> {
+  /** One turn; returns when to look next, and whether it got anything done. */
+  async function iteration(): Promise<{ next: number | null; progressed: boolean }> {
+    let progressed = false;
     for (;;) {
       const dispatched = await platform.dispatchDue(batchSize);
+      if (dispatched.length > 0) progressed = true;
       if (dispatched.length > 0) log.debug({ count: dispatched.length }, 'dispatched due callbacks');
       for (const d of dispatched) options.onDispatched?.(d.lateMs);
       if (dispatched.length < batchSize || stopped) break;
     }
-    await platform.route();
-    await runs.processDue();
+    if ((await platform.route()).length > 0) progressed = true;
+    if ((await runs.processDue()) > 0) progressed = true;
     const [callbacks, scripts] = await Promise.all([platform.nextWakeAt(), runs.nextDueAt()]);
-    if (callbacks === null) return scripts;
-    return scripts === null ? callbacks : Math.min(callbacks, scripts);
+    const next = callbacks === null ? scripts : scripts === null ? callbacks : Math.min(callbacks, scripts);
+    return { next, progressed };
   }
 
   async function run() {
@@ -71,7 +77,11 @@ export function createScheduler(options: SchedulerOptions) {
       let next: number | null;
       try {
         iterating = true;
-        next = await iteration();
+        const turn = await iteration();
+        next = turn.next;
+        // Due work this turn could not take (another process holds it locked): look again
+        // shortly, not at once, rather than spin until that process commits.
+        if (!turn.progressed && next !== null && next <= clock.now()) next = clock.now() + LOCKED_RETRY_MS;
         if (heardDue < (next ?? Number.POSITIVE_INFINITY)) next = heardDue;
         if (failures > 0) log.info({ after: failures }, 'scheduler recovered: the database answers again');
         failures = 0;
