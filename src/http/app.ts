@@ -80,6 +80,7 @@ function bodyProblem(body: unknown): string | undefined {
 /** Messages may quote what the client sent: keep them on one line. */
 const oneLine = (text: string) =>
   text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes
     /[\u0000-\u001f\u007f\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
