@@ -16,6 +16,8 @@
 // every POLL_MS) minus due_at: lateMs plus the rest of the dispatching transaction. WARMUP
 // callbacks due just before the window (not measured) make the measured process a warm one.
 // `burst` puts all N at one instant (as "tomorrow 09:00" does): its throughput is the capacity.
+// `small` (SMALL_N at 1,000/s) and `future` (the same with FUTURE callbacks days ahead) alternate
+// REPEAT times and are compared by their medians. Exit 0 whatever the figures; 1 on a failure.
 //
 // The peer, in the same run, over the same data: bench/scheduler-peer.mjs, the same claim and
 // rows hand-written as set-based SQL, one statement per batch on PostgreSQL (the floor of what the

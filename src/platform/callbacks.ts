@@ -416,7 +416,8 @@ export async function cancelCallback(
  * Takes callbacks that are due (oldest first, at most `limit`) and turns each into a Queued
  * outbound Phone contact for its skill or target agent. Run inside one transaction: the claim,
  * the contacts, the queue entries and the state changes commit together or not at all. Set-based
- * (a few statements a batch, not a few a callback) so that thousands a second keep their time.
+ * — a few statements a batch, each `INSERT … SELECT` from the claimed rows — so that thousands a
+ * second keep their time.
  */
 export async function dispatchDueCallbacks(
   db: Executor,
@@ -425,47 +426,63 @@ export async function dispatchDueCallbacks(
 ): Promise<Array<{ callbackId: number; contactId: number; lateMs: number }>> {
   let due = db
     .selectFrom('scheduled_callbacks')
-    .select('id')
+    .select(['id', 'due_at'])
     .where('state', '=', 'Scheduled')
     .where('due_at', '<=', now)
     .orderBy('due_at')
     .orderBy('id')
     .limit(options.limit ?? 500);
-  // Several processes claim at once on PostgreSQL: each takes rows no other has locked.
+  // Several processes claim at once on PostgreSQL: each takes rows no other has locked. (SQLite
+  // has one writer at a time: its transactions begin IMMEDIATE.)
   if (options.lockRows) due = due.forUpdate().skipLocked();
-  const ids = (await due.execute()).map((r) => Number(r.id));
-  if (ids.length === 0) return [];
-  const claimed = await db
-    .updateTable('scheduled_callbacks')
-    .set({ state: 'Queued', updated_at: now })
-    .where('id', 'in', ids)
-    .where('state', '=', 'Scheduled')
-    .returning(['id', 'skill_id', 'target_agent_id', 'phone_number', 'due_at'])
-    .execute();
+  const claimed = await due.execute();
   if (claimed.length === 0) return [];
+  const ids = claimed.map((c) => Number(c.id));
   const bu = await getBusinessUnit(db);
   const contacts = await db
     .insertInto('contacts')
-    .values(
-      claimed.map((c) => ({
-        master_id: null,
-        media_type: 'Phone',
-        direction: 'Outbound',
-        state: 'Queued',
-        skill_id: c.skill_id,
-        agent_id: null,
-        target_agent_id: c.target_agent_id,
-        phone_number: c.phone_number,
-        ani: null,
-        dnis: null,
-        disconnect_reason: null,
-        callback_id: c.id,
-        created_at: now,
-        updated_at: now,
-        ended_at: null,
-      })),
+    .columns([
+      'media_type',
+      'direction',
+      'state',
+      'skill_id',
+      'target_agent_id',
+      'phone_number',
+      'callback_id',
+      'created_at',
+      'updated_at',
+    ])
+    .expression((eb) =>
+      eb
+        .selectFrom('scheduled_callbacks')
+        .select((s) => [
+          s.val('Phone').as('media_type'),
+          s.val('Outbound').as('direction'),
+          s.val('Queued').as('state'),
+          'skill_id',
+          'target_agent_id',
+          'phone_number',
+          'id',
+          s.val(now).as('created_at'),
+          s.val(now).as('updated_at'),
+        ])
+        .where('id', 'in', ids)
+        .orderBy('due_at')
+        .orderBy('id'),
     )
     .returning(['id', 'callback_id', 'skill_id', 'target_agent_id'])
+    .execute();
+  await db
+    .updateTable('scheduled_callbacks')
+    .set((eb) => ({
+      state: 'Queued',
+      updated_at: now,
+      contact_id: eb
+        .selectFrom('contacts')
+        .select('contacts.id')
+        .whereRef('contacts.callback_id', '=', 'scheduled_callbacks.id'),
+    }))
+    .where('id', 'in', ids)
     .execute();
   await db
     .insertInto('queue_entries')
@@ -480,40 +497,27 @@ export async function dispatchDueCallbacks(
       })),
     )
     .execute();
-  const claimedIds = claimed.map((c) => Number(c.id));
-  await db
-    .updateTable('scheduled_callbacks')
-    .set((eb) => ({
-      contact_id: eb
-        .selectFrom('contacts')
-        .select('contacts.id')
-        .whereRef('contacts.callback_id', '=', 'scheduled_callbacks.id'),
-    }))
-    .where('id', 'in', claimedIds)
-    .execute();
   const dueAt = new Map(claimed.map((c) => [Number(c.id), Number(c.due_at)]));
+  const dispatched = contacts.map((c) => ({
+    callbackId: Number(c.callback_id),
+    contactId: Number(c.id),
+    lateMs: now - (dueAt.get(Number(c.callback_id)) ?? now),
+  }));
   await db
     .insertInto('audit_log')
     .values(
-      contacts.map((c) => ({
+      dispatched.map((d) => ({
         at: now,
         actor: 'scheduler',
         channel: 'scheduler',
         action: 'callback.dispatched',
         target_type: 'callback',
-        target_id: String(c.callback_id),
-        details: JSON.stringify({
-          contactId: Number(c.id),
-          lateMs: now - (dueAt.get(Number(c.callback_id)) ?? now),
-        }),
+        target_id: String(d.callbackId),
+        details: JSON.stringify({ contactId: d.contactId, lateMs: d.lateMs }),
       })),
     )
     .execute();
-  return contacts.map((c) => ({
-    callbackId: Number(c.callback_id),
-    contactId: Number(c.id),
-    lateMs: now - (dueAt.get(Number(c.callback_id)) ?? now),
-  }));
+  return dispatched;
 }
 
 /** When the next Scheduled callback is due, or null when none is. */

@@ -114,7 +114,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await db.schema
     .createIndex('callbacks_due')
     .on('scheduled_callbacks')
-    .columns(['state', 'due_at'])
+    .columns(['state', 'due_at', 'id'])
     .execute();
   await db.schema
     .createIndex('callbacks_by_phone')
