@@ -17,7 +17,7 @@ import { sql } from 'kysely';
 import type { Logger } from '../logger.js';
 import { type Actor, can, type Permission } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
-import { HttpError, STATUS_BY_CODE } from './http-error.js';
+import { HttpError } from './http-error.js';
 import type { Metrics } from './metrics.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
@@ -290,5 +290,3 @@ export function page<T extends { id: number }>(rows: T[], limit: number) {
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last ? String(last.id) : null };
 }
-
-export { STATUS_BY_CODE };
