@@ -22,17 +22,14 @@
 // CONNECTIONS, CONTACTS; ROUNDS=n repeats the endpoints in turn and prints medians (a shared machine
 // is noisy: the load average is printed); ENDPOINTS=health,callbacks,end picks endpoints (health is
 // always run: the ratios need it). CPU_PROF=dir runs `serve` under `node --cpu-prof --cpu-prof-dir=dir`.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'bin', 'switchboard.js');
+import { CLI, cli, createResources, fmt, log, ROOT } from './support.mjs';
 
 const env = process.env;
 const QUICK = env.QUICK === '1';
@@ -70,65 +67,7 @@ const WORLD = {
   ],
 };
 
-const fmt = (n, digits = 0) =>
-  n === null || n === undefined || Number.isNaN(n)
-    ? '-'
-    : Number(n).toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const log = (line) => process.stderr.write(`${line}\n`);
-
-// --- resources, released even on failure --------------------------------------------------------
-
-const tmp = mkdtempSync(join(tmpdir(), 'bench-api-'));
-const children = new Set();
-const databases = new Set();
-let admin;
-
-async function adminClient() {
-  if (!admin) {
-    admin = new pg.Client({ connectionString: `${PG_URL}/postgres` });
-    admin.on('error', (e) => log(`admin connection: ${e.message}`));
-    await admin.connect();
-  }
-  return admin;
-}
-
-let cleaning;
-function cleanup() {
-  cleaning ??= (async () => {
-    for (const child of children) child.kill('SIGKILL');
-    for (const name of [...databases]) {
-      try {
-        const a = await adminClient();
-        await a.query(`drop database if exists "${name}" with (force)`);
-        databases.delete(name);
-      } catch (e) {
-        log(`could not drop database ${name}: ${e.message}`);
-      }
-    }
-    await admin?.end().catch(() => {});
-    rmSync(tmp, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
-for (const event of ['uncaughtException', 'unhandledRejection']) {
-  process.once(event, (error) => {
-    if (cleaning) return; // a signal's cleanup is under way: a child killed by it, not a failure
-    log(`bench/api failed: ${error?.stack ?? error}`);
-    cleanup().finally(() => process.exit(1));
-  });
-}
-
-function cli(args) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`switchboard ${args[0]} failed (${r.status}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
+const { tmp, databases, adminClient, cleanup, track, stop } = createResources('bench/api', PG_URL);
 
 /** `switchboard serve` on a free port; resolves with its URL once it says it is running. */
 async function serve(db) {
@@ -139,13 +78,7 @@ async function serve(db) {
     [...nodeArgs, CLI, 'serve', '--db', db, '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn'],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  children.add(child);
-  child.output = ''; // stderr: at --log-level warn, only trouble
-  child.stderr.on('data', (d) => {
-    child.output += d;
-  });
-  child.exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
-  child.exited.then(() => children.delete(child));
+  track(child);
   let banner = '';
   const url = await new Promise((ready, failed) => {
     const timer = setTimeout(() => failed(new Error(`serve did not start in 20 s: ${child.output}`)), 20_000);
@@ -164,14 +97,6 @@ async function serve(db) {
   });
   child.stdout.resume();
   return { child, url };
-}
-
-async function stop(child) {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const { code, signal } = await child.exited;
-  clearTimeout(timer);
-  return { code, signal, output: child.output.trim() };
 }
 
 // --- databases ------------------------------------------------------------------------------------

@@ -22,16 +22,14 @@
 // The peer, in the same run, over the same data: bench/scheduler-peer.mjs, the same claim and
 // rows hand-written as set-based SQL, one statement per batch on PostgreSQL (the floor of what the
 // database itself costs), as many peer processes as `serve` processes.
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
+import { CLI, cli, createResources, fmt, log, ROOT } from './support.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'bin', 'switchboard.js');
 const PEER = join(ROOT, 'bench', 'scheduler-peer.mjs');
 
 const env = process.env;
@@ -71,88 +69,16 @@ const pgTypes = {
   getTypeParser: (oid, format) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format)),
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-const fmt = (n, digits = 0) =>
-  n === null || n === undefined || Number.isNaN(n)
-    ? '-'
-    : Number(n).toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const log = (line) => process.stderr.write(`${line}\n`);
-
-// --- resources, released even on failure --------------------------------------------------------
-
-const tmp = mkdtempSync(join(tmpdir(), 'bench-sched-'));
-const children = new Set();
-const databases = new Set();
-let admin;
-
-async function adminClient() {
-  if (!admin) {
-    admin = new pg.Client({ connectionString: `${PG_URL}/postgres` });
-    admin.on('error', (e) => log(`admin connection: ${e.message}`));
-    await admin.connect();
-  }
-  return admin;
-}
-
-async function dropDatabase(name) {
-  const a = await adminClient();
-  await a.query(`drop database if exists "${name}" with (force)`);
-  databases.delete(name);
-}
-
-let cleaning;
-function cleanup() {
-  cleaning ??= (async () => {
-    for (const child of children) child.kill('SIGKILL');
-    for (const name of [...databases]) {
-      try {
-        await dropDatabase(name);
-      } catch (e) {
-        log(`could not drop database ${name}: ${e.message}`);
-      }
-    }
-    await admin?.end().catch(() => {});
-    rmSync(tmp, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
-for (const event of ['uncaughtException', 'unhandledRejection']) {
-  process.once(event, (error) => {
-    log(`bench/scheduler failed: ${error?.stack ?? error}`);
-    cleanup().finally(() => process.exit(1));
-  });
-}
+const { tmp, databases, adminClient, dropDatabase, cleanup, track, stop } = createResources(
+  'bench/scheduler',
+  PG_URL,
+);
 
 function start(args, label) {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   child.label = label;
-  child.output = ''; // stderr: at --log-level warn, only trouble (stdout has the banner)
-  child.stdout.resume();
-  child.stderr.on('data', (d) => {
-    child.output += d;
-  });
-  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  children.add(child);
-  child.exited.then(() => children.delete(child));
-  return child;
-}
-
-async function stop(child) {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const { code, signal } = await child.exited;
-  clearTimeout(timer);
-  return { code, signal, output: child.output.trim() };
-}
-
-function cli(args) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`switchboard ${args[0]} failed (${r.status}): ${r.stderr}${r.stdout}`);
+  child.stdout.resume(); // the banner; nothing to read
+  return track(child);
 }
 
 // --- databases ------------------------------------------------------------------------------------
