@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { PERMISSIONS, type Permission } from '../../src/platform/model.js';
-import { POSTGRES_URL } from './stores.js';
+import { freshDatabase, type TestDatabase } from './server-db.js';
+import { cli } from './server-process.js';
 
 const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
 
@@ -208,39 +207,8 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs one `switchboard` command as a process, without blocking the event loop. */
-export function cliRun(args: string[], timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: childEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
 async function cliOk(args: string[]): Promise<string> {
-  const r = await cliRun(args);
+  const r = await cli(args);
   if (r.status !== 0) {
     throw new Error(`switchboard ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}`);
   }
@@ -272,47 +240,6 @@ async function pool<T, R>(items: T[], limit: number, work: (item: T) => Promise<
   const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (rejected) throw rejected.reason;
   return results;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Databases
-
-async function pgAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-interface Database {
-  /** What `--db` takes. */
-  url: string;
-  drop(): Promise<void>;
-}
-
-async function freshDatabase(kind: DatabaseKind, dir: string): Promise<Database> {
-  if (kind === 'sqlite') {
-    return { url: join(dir, 'switchboard.db'), drop: async () => {} };
-  }
-  const name = `sbapi_${randomBytes(6).toString('hex')}`;
-  await pgAdmin((c) => c.query(`create database ${name}`));
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await pgAdmin(async (c) => {
-        await c.query(
-          'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
-          [name],
-        );
-        await c.query(`drop database if exists ${name}`);
-      });
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,7 +282,7 @@ export interface StartOptions {
  */
 export async function startApiServer(kind: DatabaseKind, options: StartOptions = {}): Promise<ApiServer> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-api-'));
-  const db = await freshDatabase(kind, dir);
+  const db = await freshDatabase(kind);
   try {
     const world = join(dir, 'world.json');
     writeFileSync(world, JSON.stringify(apiWorld(), null, 2));
@@ -408,7 +335,7 @@ export async function startApiServer(kind: DatabaseKind, options: StartOptions =
 
 async function spawnServe(
   kind: DatabaseKind,
-  db: Database,
+  db: TestDatabase,
   tokens: Partial<Record<TokenKey, string>>,
   revokedToken: string,
 ): Promise<ApiServer> {
