@@ -284,6 +284,12 @@ export const viaApi = (request: FastifyRequest) => ({
   via: `api from ${request.ip}`,
 });
 
+/** What to read for a page: one row more than `limit` (to know whether another page follows), after the cursor. */
+export function pageQuery(query: { limit?: number; cursor?: string }) {
+  const limit = query.limit ?? 100;
+  return { limit: limit + 1, ...(query.cursor === undefined ? {} : { afterId: Number(query.cursor) }) };
+}
+
 /** `limit` + 1 rows were read: the page, and the cursor of the next one. */
 export function page<T extends { id: number }>(rows: T[], limit: number) {
   const items = rows.slice(0, limit);

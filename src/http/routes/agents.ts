@@ -1,5 +1,5 @@
 import type { Platform } from '../../platform/platform.js';
-import { type Api, errors, page, viaApi } from '../app.js';
+import { type Api, errors, page, pageQuery, viaApi } from '../app.js';
 import { HttpError, unwrap } from '../http-error.js';
 import { Agent, AgentStateBody, IdParams, ListQuery, Page } from '../schemas.js';
 
@@ -18,11 +18,10 @@ export function agentRoutes(api: Api, platform: Platform) {
       },
     },
     async (request) => {
-      const { limit = 100, cursor } = request.query;
+      const { limit = 100 } = request.query;
       return page(
         await platform.read.agents({
-          limit: limit + 1,
-          ...(cursor === undefined ? {} : { afterId: Number(cursor) }),
+          ...pageQuery(request.query),
         }),
         limit,
       );

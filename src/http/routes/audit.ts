@@ -1,5 +1,5 @@
 import type { Platform } from '../../platform/platform.js';
-import { type Api, errors, page } from '../app.js';
+import { type Api, errors, page, pageQuery } from '../app.js';
 import { AuditEntry, ListQuery, Page } from '../schemas.js';
 
 export function auditRoutes(api: Api, platform: Platform) {
@@ -15,11 +15,10 @@ export function auditRoutes(api: Api, platform: Platform) {
       },
     },
     async (request) => {
-      const { limit = 100, cursor } = request.query;
+      const { limit = 100 } = request.query;
       return page(
         await platform.read.audit({
-          limit: limit + 1,
-          ...(cursor === undefined ? {} : { afterId: Number(cursor) }),
+          ...pageQuery(request.query),
         }),
         limit,
       );

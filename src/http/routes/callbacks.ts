@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { Platform } from '../../platform/platform.js';
-import { type Api, errors, page, viaApi } from '../app.js';
+import { type Api, errors, page, pageQuery, viaApi } from '../app.js';
 import { HttpError, unwrap } from '../http-error.js';
 import {
   Callback,
@@ -68,10 +68,9 @@ export function callbackRoutes(api: Api, platform: Platform) {
       },
     },
     async (request) => {
-      const { limit = 100, cursor, state, skillId, agentId } = request.query;
+      const { limit = 100, state, skillId, agentId } = request.query;
       const rows = await platform.read.callbacks({
-        limit: limit + 1,
-        ...(cursor === undefined ? {} : { afterId: Number(cursor) }),
+        ...pageQuery(request.query),
         ...(state === undefined ? {} : { state }),
         ...(skillId === undefined ? {} : { skillId }),
         ...(agentId === undefined ? {} : { agentId }),

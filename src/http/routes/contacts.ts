@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Platform } from '../../platform/platform.js';
-import { type Api, errors, page, viaApi } from '../app.js';
+import { type Api, errors, page, pageQuery, viaApi } from '../app.js';
 import { HttpError, unwrap } from '../http-error.js';
 import {
   Contact,
@@ -42,10 +42,9 @@ export function contactRoutes(api: Api, platform: Platform) {
       },
     },
     async (request) => {
-      const { limit = 100, cursor, state } = request.query;
+      const { limit = 100, state } = request.query;
       const rows = await platform.read.contacts({
-        limit: limit + 1,
-        ...(cursor === undefined ? {} : { afterId: Number(cursor) }),
+        ...pageQuery(request.query),
         ...(state === undefined ? {} : { state }),
       });
       return page(rows, limit);

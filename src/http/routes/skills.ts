@@ -1,5 +1,5 @@
 import type { Platform } from '../../platform/platform.js';
-import { type Api, errors, page, viaApi } from '../app.js';
+import { type Api, errors, page, pageQuery, viaApi } from '../app.js';
 import { unwrap } from '../http-error.js';
 import { CreateSkillBody, ListQuery, Page, Skill } from '../schemas.js';
 
@@ -18,11 +18,10 @@ export function skillRoutes(api: Api, platform: Platform) {
       },
     },
     async (request) => {
-      const { limit = 100, cursor } = request.query;
+      const { limit = 100 } = request.query;
       return page(
         await platform.read.skills({
-          limit: limit + 1,
-          ...(cursor === undefined ? {} : { afterId: Number(cursor) }),
+          ...pageQuery(request.query),
         }),
         limit,
       );
