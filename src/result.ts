@@ -2,9 +2,20 @@
  * Expected failures are values, not exceptions. A failed result carries a stable `code`
  * (the branch or HTTP error code it maps to) and a one-line message a person can act on.
  */
-export type Result<T, C extends string = string> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly code: C; readonly message: string; readonly field?: string };
+export type Result<T, C extends string = string> = Ok<T> | Failure<C>;
+
+export interface Ok<T> {
+  readonly ok: true;
+  readonly value: T;
+}
+
+export interface Failure<C extends string = string> {
+  readonly ok: false;
+  readonly code: C;
+  readonly message: string;
+  /** The input field at fault, when there is one (an API request's field). */
+  readonly field?: string;
+}
 
 export function ok<T>(value: T): { ok: true; value: T } {
   return { ok: true, value };

@@ -1,12 +1,13 @@
 import { hostname } from 'node:os';
 import { actions } from './actions/registry.js';
 import { type Clock, systemClock } from './clock.js';
-import { buildApp } from './http/app.js';
+import { type App, buildApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { createPlatform, type Platform } from './platform/platform.js';
-import { createScheduler } from './scheduler/scheduler.js';
-import { createRunWorker } from './scheduler/script-runs.js';
+import { createRunWorker } from './scheduler/run-worker.js';
+import { createScheduler, LOCKED_RETRY_MS } from './scheduler/scheduler.js';
+import { createTick } from './scheduler/tick.js';
 import type { Store } from './storage/store.js';
 
 export interface ServerOptions {
@@ -19,12 +20,21 @@ export interface ServerOptions {
   port?: number;
   /** Interface to listen on. Default 0.0.0.0. */
   host?: string;
+  /** Build the HTTP API without listening (`port`, `host` unused): tests use `app.inject`. */
+  unbound?: boolean;
 }
 
 export interface Server {
   platform: Platform;
   /** `http://host:port` when the API is served. */
   url: string | null;
+  /** The HTTP API when it was built (listening, or `unbound`); null without HTTP. */
+  app: App | null;
+  /**
+   * Resolves once the scheduler has done what is due by the clock's now and sleeps. Tests on a
+   * simulated clock move the clock, then wait for this.
+   */
+  idle(): Promise<void>;
   /** Stops taking requests, finishes the work in flight, stops claiming. The store stays open. */
   stop(): Promise<void>;
 }
@@ -34,18 +44,21 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   const { store, log } = options;
   const clock = options.clock ?? systemClock;
   const lockRows = store.dialect === 'postgres';
-  const platform = createPlatform({ store, clock, lockRows });
-  const metrics = createMetrics(store);
-  const runs = createRunWorker({
+  const platform = createPlatform({
     store,
+    clock,
+    lockRows,
+    onListenerError: (err, event) => log.error({ err, event: event.type }, 'a listener failed'),
+  });
+  const metrics = createMetrics(platform);
+  const runs = createRunWorker({
     platform,
     actions,
-    clock,
     log,
-    lockRows,
     owner: options.owner ?? `${hostname()}:${process.pid}`,
   });
-  const scheduler = createScheduler({ platform, runs, clock, log, onDispatched: metrics.observeDispatch });
+  const tick = createTick({ platform, runs, log, onDispatched: metrics.observeDispatch });
+  const scheduler = createScheduler({ tick, clock, log });
 
   // Work that appears here wakes this process and, through the database, every other. A callback
   // says when it is due, so that each process wakes only if it would otherwise look later.
@@ -54,29 +67,31 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   };
   const hear = (message: string) => {
     const due = /^due:(\d+)$/.exec(message);
-    if (due) scheduler.wakeBy(Number(due[1]));
-    else scheduler.wake();
+    scheduler.lookBy(due ? Number(due[1]) : clock.now());
   };
-  const unsubscribe = platform.on({
-    callbackScheduled: ({ dueAt }) => {
-      scheduler.wakeBy(dueAt);
-      tell(`due:${dueAt}`);
-    },
-    contactEnded: (contact, { scriptOwed }) => {
-      // Only an agent freed, or a parked script owed its ONRELEASE, is work for the scheduler.
-      if (contact.agentId !== null || scriptOwed) {
+  const unsubscribe = platform.on((event) => {
+    switch (event.type) {
+      case 'callback.scheduled':
+      case 'callback.rescheduled':
+        scheduler.lookBy(event.dueAt);
+        tell(`due:${event.dueAt}`);
+        return;
+      case 'contact.ended':
+        // Only an agent freed, or a parked script owed its ONRELEASE, is work for the scheduler.
+        if (event.agentId === null && !event.scriptOwed) return;
         scheduler.wake();
         tell('wake');
-      }
-    },
-    contactRouted: () => {
-      scheduler.wake();
-      tell('wake');
-    },
-    contactSignaled: () => {
-      scheduler.wake();
-      tell('wake');
-    },
+        return;
+      case 'run.queued':
+      case 'contact.signaled':
+        scheduler.wake();
+        tell('wake');
+        return;
+      case 'routing.contended':
+        // Rows another transaction held: look again shortly, when it has committed.
+        scheduler.lookBy(clock.now() + LOCKED_RETRY_MS);
+        return;
+    }
   });
   const unlisten = await store.listen(hear, {
     onError: (err, retryInMs) =>
@@ -89,8 +104,9 @@ export async function startServer(options: ServerOptions): Promise<Server> {
 
   // Listen first: a port already taken fails the start before any work is claimed.
   let url: string | null = null;
-  const app = options.port === undefined ? undefined : await buildApp({ platform, metrics, log });
-  if (app) {
+  const http = options.port !== undefined || options.unbound;
+  const app = http ? await buildApp({ platform, metrics, log }) : undefined;
+  if (app && !options.unbound) {
     try {
       await app.listen({ port: options.port ?? 3000, host: options.host ?? '0.0.0.0' });
     } catch (error) {
@@ -108,6 +124,8 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   return {
     platform,
     url,
+    app: app ?? null,
+    idle: () => scheduler.idle(),
     async stop() {
       await app?.close();
       unsubscribe();

@@ -108,6 +108,301 @@ describe('switchboard validate', () => {
   });
 });
 
+describe('switchboard run: the trace explains the path (DESIGN §4)', () => {
+  const su = { id: '2', action: 'SETSECURITYUSER', properties: { Agent: 'ana' }, branches: { Default: '3' } };
+  const killUnknown = {
+    name: 'kill-unknown',
+    actions: [
+      { id: '1', action: 'BEGIN', branches: { Default: '2' } },
+      su,
+      // Only Default is wired: the trace says which result fell back to it.
+      { id: '3', action: 'KILLCONTACT', properties: { ContactID: '5999' }, branches: { Default: '4' } },
+      { id: '4', action: 'STOP' },
+      { id: '5', action: 'ONSIGNAL', branches: { Default: '6' } },
+      { id: '6', action: 'END' },
+    ],
+  };
+
+  it('says which connector it followed, and the result that fell back to Default; STOP and END show none', () => {
+    const f = tempFiles({ 'script.json': killUnknown, 'world.json': baseWorld() });
+    const text = switchboard(
+      'run',
+      f['script.json'] as string,
+      '--world',
+      f['world.json'] as string,
+      '--signal',
+      '=go',
+    );
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain('[3] KILLCONTACT -> Default (OnInvalidContactID not wired)');
+    expect(text.stdout).toMatch(/\[4\] STOP\n/);
+    expect(text.stdout).toMatch(/\[6\] END\n/);
+    const json = JSON.parse(
+      switchboard(
+        'run',
+        f['script.json'] as string,
+        '--world',
+        f['world.json'] as string,
+        '--signal',
+        '=go',
+        '--json',
+      ).stdout,
+    );
+    expect(json.trace[2]).toMatchObject({ id: '3', branch: 'Default', outcome: 'OnInvalidContactID' });
+    expect(json.trace[3]).toEqual({ at: '2026-11-23T08:00:00.000Z', id: '4', action: 'STOP' });
+    expect(json.trace.at(-1)).toEqual({ at: '2026-11-23T08:00:00.000Z', id: '6', action: 'END' });
+  });
+
+  it('spells the connector as the script wires it', () => {
+    const script = {
+      name: 'spelled',
+      actions: [
+        { id: '1', action: 'BEGIN', branches: { Default: '2' } },
+        su,
+        {
+          id: '3',
+          action: 'KILLCONTACT',
+          properties: { ContactID: '5001' },
+          branches: { Success: '4', Default: '4' },
+        },
+        { id: '4', action: 'END' },
+      ],
+    };
+    const f = tempFiles({ 'script.json': script, 'world.json': baseWorld() });
+    const r = switchboard('run', f['script.json'] as string, '--world', f['world.json'] as string, '--json');
+    expect(JSON.parse(r.stdout).trace[2]).toMatchObject({ id: '3', branch: 'Success' });
+  });
+
+  it('wraps long values in the text form instead of cutting them; --json keeps them whole', () => {
+    const long = 'x'.repeat(300);
+    const script = {
+      name: 'long',
+      actions: [
+        { id: '1', action: 'BEGIN', branches: { Default: '2' } },
+        {
+          id: '2',
+          action: 'ASSIGN',
+          properties: { Variable: 'long', Value: long },
+          branches: { Default: '3' },
+        },
+        { id: '3', action: 'END' },
+      ],
+    };
+    const f = tempFiles({ 'script.json': script });
+    const text = switchboard('run', f['script.json'] as string).stdout;
+    expect(text.replace(/\n\s*/g, '')).toContain(`long=${long}`);
+    expect(text.split('\n').every((line) => line.length <= 110)).toBe(true);
+    const json = JSON.parse(switchboard('run', f['script.json'] as string, '--json').stdout);
+    expect(json.trace[1].set.long).toBe(long);
+  });
+
+  it('shows how a wall-clock ScheduleDate was read', () => {
+    const script = {
+      name: 'wall-clock',
+      actions: [
+        { id: '1', action: 'BEGIN', branches: { Default: '2' } },
+        su,
+        {
+          id: '3',
+          action: 'PRMS_CREATE',
+          properties: { PhoneNumber: '+4930123456', SkillId: '2001', ScheduleDate: '2026-11-23T14:30' },
+          branches: { Success: '4', Default: '4' },
+        },
+        { id: '4', action: 'END' },
+      ],
+    };
+    const f = tempFiles({ 'script.json': script, 'world.json': baseWorld() });
+    const r = switchboard('run', f['script.json'] as string, '--world', f['world.json'] as string);
+    // ana's zone is Europe/Madrid: 14:30 there is 13:30 UTC.
+    expect(r.stdout).toContain('note: ScheduleDate 2026-11-23T14:30 in Europe/Madrid = 2026-11-23T13:30Z');
+  });
+
+  it('puts what the clock brings after the script (--until) in the trace, in time order, skill scripts included', () => {
+    const greeting = {
+      name: 'greeting',
+      mediaType: 'Phone',
+      actions: [
+        { id: 'g1', action: 'BEGIN', branches: { Default: 'g2' } },
+        {
+          id: 'g2',
+          action: 'ASSIGN',
+          properties: { Variable: 'Hello', Value: 'hi {FirstName}' },
+          branches: { Default: 'g3' },
+        },
+        { id: 'g3', action: 'WAIT', properties: { Seconds: '30' }, branches: { Default: 'g4' } },
+        { id: 'g4', action: 'END' },
+      ],
+    };
+    const base = baseWorld();
+    const world = {
+      ...base,
+      scripts: ['greeting.json'],
+      skills: base.skills.map((s) => (s.id === 2001 ? { ...s, script: 'greeting' } : s)),
+      agents: base.agents.map((a) => (a.id === 1002 ? { ...a, state: 'Available' } : a)),
+    };
+    const script = {
+      name: 'books',
+      actions: [
+        { id: '1', action: 'BEGIN', branches: { Default: '2' } },
+        su,
+        {
+          id: '3',
+          action: 'PRMS_CREATE',
+          properties: {
+            FirstName: 'Eva',
+            PhoneNumber: '+4930123456',
+            SkillId: '2001',
+            ScheduleDate: '2026-11-23T09:00:00Z',
+          },
+          branches: { Success: '4', Default: '4' },
+        },
+        { id: '4', action: 'END' },
+      ],
+    };
+    const f = tempFiles({ 'script.json': script, 'world.json': world, 'greeting.json': greeting });
+    const args = [
+      f['script.json'] as string,
+      '--world',
+      f['world.json'] as string,
+      '--until',
+      '2026-11-23T10:00:00Z',
+    ];
+    const report = JSON.parse(switchboard('run', ...args, '--json').stdout);
+    const after = report.trace.slice(4);
+    expect(
+      after.map((t: { event?: string; script?: string; id?: string }) => t.event ?? `${t.script}:${t.id}`),
+    ).toEqual([
+      'callback.dispatched',
+      'contact.queued',
+      'contact.routed',
+      'agent.state_changed',
+      'callback.delivered',
+      'greeting:g1',
+      'greeting:g2',
+      'greeting:g3',
+      'greeting:g4',
+      'contact.ended',
+      'agent.state_changed',
+      'callback.completed',
+    ]);
+    expect(after[6]).toMatchObject({ script: 'greeting', contactId: 5004, set: { Hello: 'hi Eva' } });
+    // The skill's WAIT took 30 s of simulated time, as on the server.
+    expect(after[8].at).toBe('2026-11-23T09:00:30.000Z');
+    expect(after.at(-1)).toMatchObject({ event: 'callback.completed', callbackId: 1 });
+    const text = switchboard('run', ...args).stdout;
+    expect(text).toContain('(callback.dispatched) callback 1 dispatched as contact 5004');
+    expect(text).toContain('greeting (contact 5004) [g2] ASSIGN -> Default  Hello=hi Eva');
+    expect(text).toContain('(agent.state_changed) agent 1002 Available -> Outbound');
+  });
+
+  it('runs a script whose literal values its actions would refuse, warning about them, taking the branch', () => {
+    const script = {
+      name: 'literal',
+      actions: [
+        { id: '1', action: 'BEGIN', branches: { Default: '2' } },
+        su,
+        {
+          id: '3',
+          action: 'PRMS_CREATE',
+          properties: { PhoneNumber: '+4930123456', SkillId: 'sales', ScheduleDate: '2026-11-24T09:00:00Z' },
+          branches: { Success: '4', InvalidSkillId: '4', Default: '4' },
+        },
+        { id: '4', action: 'END' },
+      ],
+    };
+    const f = tempFiles({ 'script.json': script, 'world.json': baseWorld() });
+    expect(switchboard('validate', f['script.json'] as string).status).toBe(1);
+    const r = switchboard('run', f['script.json'] as string, '--world', f['world.json'] as string, '--json');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/warning \[action 3\]: SkillId 'sales' is not a numeric ID/);
+    expect(JSON.parse(r.stdout).trace[2]).toMatchObject({ id: '3', branch: 'InvalidSkillId' });
+  });
+
+  it('takes a world holding history: an Ended contact, Completed and Canceled callbacks', () => {
+    const world = {
+      ...baseWorld(),
+      contacts: [
+        { id: 5001, mediaType: 'Chat', state: 'Ended', skillId: 2002, disconnectReason: 'TerminateScript' },
+        { id: 5002, mediaType: 'Phone', state: 'Ended', direction: 'Outbound', skillId: 2001, callbackId: 7 },
+      ],
+      callbacks: [
+        {
+          id: 7,
+          state: 'Completed',
+          contactId: 5002,
+          phoneNumber: '+4930123456',
+          skillId: 2001,
+          scheduleDate: '2026-11-20T09:00:00Z',
+        },
+        {
+          id: 8,
+          state: 'Canceled',
+          phoneNumber: '+4930123456',
+          skillId: 2004,
+          scheduleDate: '2026-11-21T09:00:00Z',
+        },
+      ],
+    };
+    const f = tempFiles({ 'script.json': validScript, 'world.json': world });
+    const r = switchboard('run', f['script.json'] as string, '--world', f['world.json'] as string, '--json');
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout);
+    expect(report.world.contacts.slice(0, 2)).toMatchObject([
+      { id: 5001, state: 'Ended', disconnectReason: 'TerminateScript' },
+      { id: 5002, state: 'Ended', callbackId: 7 },
+    ]);
+    expect(report.world.callbacks).toMatchObject([
+      { id: 7, state: 'Completed', contactId: 5002, scheduledFor: '2026-11-20T09:00:00.000Z' },
+      { id: 8, state: 'Canceled', skillId: 2004 },
+    ]);
+  });
+
+  it.each([
+    [
+      { contacts: [{ id: 1, mediaType: 'Chat', state: 'Gone' }] },
+      '/contacts/0/state: must be one of Queued, Active, Ended (got "Gone")',
+    ],
+    [
+      { callbacks: [{ state: 'Lost', phoneNumber: '1', skillId: 1, scheduleDate: 'x' }] },
+      '/callbacks/0/state: must be one of Scheduled, Queued, Delivered, Completed, Canceled (got "Lost")',
+    ],
+    [{ agents: [{ id: 0, username: 'a' }] }, '/agents/0/id: must be at least 1 (got 0)'],
+    [
+      { now: '2026-11-23T08:00:00' },
+      "now '2026-11-23T08:00:00' must be an ISO 8601 instant with Z or an offset",
+    ],
+  ])('names the field and the allowed values in words (%j)', (world, message) => {
+    const f = tempFiles({ 'script.json': validScript, 'world.json': world });
+    const r = switchboard('run', f['script.json'] as string, '--world', f['world.json'] as string);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toMatch(/Expected|union/);
+  });
+});
+
+describe('switchboard deploy', () => {
+  it('prints the warnings the API answers a deploy with, and deploys the script', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-deploy-'));
+    try {
+      const f = tempFiles({
+        'script.json': {
+          name: 'parks',
+          actions: [
+            { id: '1', action: 'BEGIN', branches: { Default: '2' } },
+            { id: '2', action: 'STOP' },
+          ],
+        },
+      });
+      const r = switchboard('deploy', f['script.json'] as string, '--db', join(dir, 'db.sqlite'));
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain("deployed script 'parks'");
+      expect(r.stderr).toMatch(/warning \[action 2\]: STOP parks the script/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('switchboard serve', () => {
   it('exits 1 with one line when its port is taken, claiming no work', async () => {
     const blocker = createServer();

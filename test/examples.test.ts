@@ -23,8 +23,14 @@ interface RunSpec {
   args: string[];
   expect: {
     outcome: 'ended' | 'stopped' | 'deadEnd' | 'error';
-    /** The whole trace as `id:branch`, in order. */
+    /**
+     * The script's own steps in order, each as `id:branch` — the connector followed, as wired —
+     * with the action's result when that was a fallback to Default (`3:Default (OnSuccess)`),
+     * and the bare `id` for END and STOP.
+     */
     branches: string[];
+    /** The events on the simulated clock after the script (`--until`), by type, in order. */
+    events?: string[];
     /** Variables that must hold these values (others may exist). */
     variables?: Fields;
     /** Contact ID (or `self`, the run's own contact) → fields it must have. */
@@ -39,7 +45,7 @@ interface RunSpec {
 interface Report {
   outcome: string;
   contactId: number;
-  trace: Array<{ id: string; branch: string }>;
+  trace: Array<{ id?: string; branch?: string; outcome?: string; event?: string; script?: string }>;
   variables: Record<string, unknown>;
   world: {
     contacts: Array<{ id: number } & Fields>;
@@ -131,7 +137,15 @@ describe.each(examples)('examples/%s', (name) => {
       const want = run.expect;
 
       expect(report.outcome).toBe(want.outcome);
-      expect(report.trace.map((t) => `${t.id}:${t.branch}`)).toEqual(want.branches);
+      const own = report.trace.filter((t) => t.event === undefined && t.script === undefined);
+      expect(
+        own.map(
+          (t) =>
+            `${t.id}${t.branch === undefined ? '' : `:${t.branch}`}${t.outcome ? ` (${t.outcome})` : ''}`,
+        ),
+      ).toEqual(want.branches);
+      const events = report.trace.flatMap((t) => (t.event === undefined ? [] : [t.event]));
+      expect(events).toEqual(want.events ?? []);
       expect(report.world.contacts.map((c) => c.id)).toContain(report.contactId);
 
       if (want.variables) expect(report.variables).toMatchObject(want.variables);

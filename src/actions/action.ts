@@ -11,13 +11,29 @@ export interface Outcome {
   readonly control?: 'end' | 'stop';
   /** WAIT: the run resumes after this many milliseconds (simulated time in `run`). */
   readonly waitMs?: number;
+  /** Said in the trace: how the action read its input (a wall-clock date, say). */
+  readonly notes?: readonly string[];
 }
+
+/**
+ * The part of the platform actions use: the operations the built-in actions perform, each
+ * checking the actor the action names. Nothing else of the platform is theirs to reach.
+ */
+export type ActionPlatform = Pick<
+  Platform,
+  | 'endContact'
+  | 'scheduleCallback'
+  | 'queueCallback'
+  | 'countPendingCallbacks'
+  | 'issueSecurityUser'
+  | 'resolveSecurityUser'
+>;
 
 export interface ActionContext {
   readonly contactId: number;
   readonly scriptName: string;
   readonly scriptType: ScriptType;
-  readonly platform: Platform;
+  readonly platform: ActionPlatform;
   readonly variables: VariableReader;
   now(): number;
 }

@@ -1,3 +1,4 @@
+import { describeWallClock, isWallClock } from '../platform/schedule-date.js';
 import { defineAction, failure } from './action.js';
 import { ALL_SCRIPT_TYPES } from './control.js';
 import { literal } from './literals.js';
@@ -59,6 +60,18 @@ export const commitment = defineAction({
       { channel: 'script', via: ctx.scriptName },
     );
     if (!result.ok) return failure('Error', `${result.code}: ${result.message}`);
-    return { branch: 'Success', set: { CallbackId: String(result.value.id) } };
+    const { id, timeZone, scheduledFor } = result.value;
+    const date = (p.CommitmentDate ?? '').trim();
+    const time = (p.CommitmentTime ?? '').trim();
+    // A date and a time of day are wall-clock; a lone CommitmentDate may be an instant.
+    const wallClock = time !== '' || isWallClock(date);
+    const text = time === '' ? date : `${date} ${time}`;
+    return {
+      branch: 'Success',
+      set: { CallbackId: String(id) },
+      ...(wallClock
+        ? { notes: [`Commitment ${describeWallClock(text, timeZone, Date.parse(scheduledFor))}`] }
+        : {}),
+    };
   },
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { baseWorld, branches, chain, runActions } from '../../test/support/simulate.js';
-import type { SimulationReport } from '../runtime/simulate.js';
 import type { ScriptAction } from '../script/types.js';
+import type { SimulationReport } from '../simulator/simulate.js';
 import { MAX_VARIABLE_LENGTH } from './assign.js';
 
 const assign = (
@@ -10,7 +10,11 @@ const assign = (
   id = 'a',
 ): ScriptAction => ({ id, action: 'ASSIGN', properties, branches: wired });
 
-const branchOf = (report: SimulationReport, id: string) => report.trace.find((t) => t.id === id)?.branch;
+/** What the action itself decided: its own result, whether wired or followed through Default. */
+const resultOf = (report: SimulationReport, id: string) => {
+  const step = report.trace.find((t) => t.id === id);
+  return step?.outcome ?? step?.branch;
+};
 
 describe('ASSIGN', () => {
   it('String: sets the text with {placeholders} substituted', async () => {
@@ -30,7 +34,7 @@ describe('ASSIGN', () => {
         variables: { count: '20.5' },
       },
     );
-    expect(branchOf(report, 'a')).toBe('Default');
+    expect(resultOf(report, 'a')).toBe('Default');
     expect(report.variables.total).toBe(42);
   });
 
@@ -41,7 +45,7 @@ describe('ASSIGN', () => {
         variables: { count: 'many', total: '7' },
       },
     );
-    expect(branchOf(report, 'a')).toBe('Default');
+    expect(resultOf(report, 'a')).toBe('Default');
     expect(report.variables._ERR).toBe('Value for total is not a finite number (got NaN)');
     expect(report.variables.total).toBe('7');
   });
@@ -50,7 +54,7 @@ describe('ASSIGN', () => {
     const report = await runActions(chain(assign({ Variable: 'total', Value: '1 / 0', Type: 'Numeric' })), {
       variables: { total: '7' },
     });
-    expect(branchOf(report, 'a')).toBe('Default');
+    expect(resultOf(report, 'a')).toBe('Default');
     expect(report.variables._ERR).toBe('Value for total is not a finite number (got Infinity)');
     expect(report.variables.total).toBe('7');
   });
@@ -71,7 +75,7 @@ describe('ASSIGN', () => {
     const report = await runActions(chain(assign({ Variable: 'at', Value: 'tomorrow', Type: 'Datetime' })), {
       variables: { at: 'before' },
     });
-    expect(branchOf(report, 'a')).toBe('Default');
+    expect(resultOf(report, 'a')).toBe('Default');
     expect(report.variables._ERR).toBe("'tomorrow' is not an ISO 8601 date-time");
     expect(report.variables.at).toBe('before');
   });
@@ -83,7 +87,7 @@ describe('ASSIGN', () => {
       assign({ Variable: 'big', Value: '{fits}!' }, { Default: 'end', Overflow: 'end' }, 'b'),
     );
     const report = await runActions(script, { variables: { fits } });
-    expect(branches(report)).toEqual(['begin:Default', 'a:Default', 'b:Overflow', 'end:Default']);
+    expect(branches(report)).toEqual(['begin:Default', 'a:Default', 'b:Overflow', 'end']);
     expect(report.variables.big).toBe(fits);
     expect(report.variables._ERR).toBe(
       `value for big is ${MAX_VARIABLE_LENGTH + 1} characters; the limit is ${MAX_VARIABLE_LENGTH}`,
@@ -97,7 +101,7 @@ describe('ASSIGN', () => {
         variables: { fits: 'x'.repeat(MAX_VARIABLE_LENGTH) },
       },
     );
-    expect(branchOf(report, 'a')).toBe('Overflow');
+    expect(resultOf(report, 'a')).toBe('Overflow');
     expect(report.outcome).toBe('ended');
     expect(report.variables.big).toBeUndefined();
   });
@@ -136,7 +140,7 @@ describe('IF', () => {
     ['contains(notes, "urgent")', { notes: 'Very URGENT please' }, 'True'],
   ])('%s with %j takes %s', async (expression, variables, branch) => {
     const report = await runActions(ifScript(expression), { variables });
-    expect(branchOf(report, 'if')).toBe(branch);
+    expect(resultOf(report, 'if')).toBe(branch);
     expect(report.variables.went).toBe(branch === 'True' ? 'yes' : 'no');
   });
 
@@ -176,13 +180,13 @@ describe('CASE', () => {
     ['fr', 'Default', 'other'],
   ])('value %j takes branch %s', async (lang, branch, went) => {
     const report = await runActions(caseScript, { variables: { lang } });
-    expect(branchOf(report, 'case')).toBe(branch);
+    expect(resultOf(report, 'case')).toBe(branch);
     expect(report.variables.went).toBe(went);
   });
 
   it('takes Default when the variable was never set', async () => {
     const report = await runActions(caseScript);
-    expect(branchOf(report, 'case')).toBe('Default');
+    expect(resultOf(report, 'case')).toBe('Default');
     expect(report.variables.went).toBe('other');
   });
 
@@ -220,7 +224,7 @@ describe('WAIT', () => {
     'takes Default with _ERR and does not wait for Seconds %j',
     async (seconds) => {
       const report = await runActions(chain(wait(seconds)));
-      expect(branchOf(report, 'w')).toBe('Default');
+      expect(resultOf(report, 'w')).toBe('Default');
       expect(String(report.variables._ERR)).toMatch(/must be a number from 0 to 86400/);
       expect(report.trace.at(-1)?.at).toBe('2026-11-23T08:00:00.000Z');
     },
@@ -255,7 +259,7 @@ describe('BEGIN', () => {
         variables: { ANI: '+4930123456', DNIS: '+4930999', SkillId: '2003', order: '42' },
       },
     );
-    expect(branchOf(report, 'begin')).toBe('Default');
+    expect(resultOf(report, 'begin')).toBe('Default');
     expect(report.variables.seen).toBe('5003/5003/+4930123456/+4930999/2003/Phone/42');
     expect(report.world.contacts.find((c) => c.id === 5003)).toMatchObject({
       skillId: 2003,

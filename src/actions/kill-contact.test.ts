@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OpenWorld, openWorld, withAgents } from '../../test/support/platform.js';
 import { baseWorld, branches, chain, runActions } from '../../test/support/simulate.js';
-import type { SimulationReport } from '../runtime/simulate.js';
 import type { ScriptAction } from '../script/types.js';
+import type { SimulationReport } from '../simulator/simulate.js';
 
 const ALL_WIRED = {
   OnSuccess: 'end',
@@ -33,7 +33,11 @@ const kill = (
 
 const contact = (report: SimulationReport, id: number) => report.world.contacts.find((c) => c.id === id);
 const agent = (report: SimulationReport, id: number) => report.world.agents.find((a) => a.id === id);
-const branchOf = (report: SimulationReport, id: string) => report.trace.find((t) => t.id === id)?.branch;
+/** What the action itself decided: its own result, whether wired or followed through Default. */
+const resultOf = (report: SimulationReport, id: string) => {
+  const step = report.trace.find((t) => t.id === id);
+  return step?.outcome ?? step?.branch;
+};
 
 /** ana (1001, may end contacts) busy on an inbound call, contact 5010. */
 function worldWithAnaOnACall(skills = [2001]) {
@@ -51,7 +55,7 @@ function worldWithAnaOnACall(skills = [2001]) {
 describe('KILLCONTACT ends a contact', () => {
   it('ends a queued contact: OnSuccess, state Ended with TerminateScript, __DISCONNECTREASON in the calling script', async () => {
     const report = await runActions(chain(securityUser(), kill('5001')));
-    expect(branches(report)).toEqual(['begin:Default', 'su:Default', 'kill:OnSuccess', 'end:Default']);
+    expect(branches(report)).toEqual(['begin:Default', 'su:Default', 'kill:OnSuccess', 'end']);
     expect(report.trace[2]?.set).toEqual({ __DISCONNECTREASON: 'TerminateScript' });
     expect(report.variables.__DISCONNECTREASON).toBe('TerminateScript');
     expect(contact(report, 5001)).toMatchObject({
@@ -89,7 +93,7 @@ describe('KILLCONTACT ends a contact', () => {
 
   it('releases the agent of an active contact to Available', async () => {
     const report = await runActions(chain(securityUser(), kill('5010')), { world: worldWithAnaOnACall() });
-    expect(branchOf(report, 'kill')).toBe('OnSuccess');
+    expect(resultOf(report, 'kill')).toBe('OnSuccess');
     expect(contact(report, 5010)).toMatchObject({
       state: 'Ended',
       agentId: 1001,
@@ -119,7 +123,7 @@ describe('KILLCONTACT ends a contact', () => {
       world: withCallback,
       variables: { Target: '5003' },
     });
-    expect(branchOf(report, 'kill')).toBe('OnSuccess');
+    expect(resultOf(report, 'kill')).toBe('OnSuccess');
     expect(contact(report, 5003)).toMatchObject({ state: 'Ended', callbackId: 1, agentId: 1001 });
     expect(report.world.callbacks[0]).toMatchObject({ id: 1, state: 'Completed', contactId: 5003 });
     expect(agent(report, 1001)?.state).toBe('Available');
@@ -142,14 +146,14 @@ describe('KILLCONTACT ends a contact', () => {
     const report = await runActions(
       chain(securityUser(), kill('5001', ALL_WIRED, { SecurityUser: '{SecurityUser}' })),
     );
-    expect(branchOf(report, 'kill')).toBe('OnSuccess');
+    expect(resultOf(report, 'kill')).toBe('OnSuccess');
   });
 
   it('accepts the security user variable named in any case', async () => {
     const report = await runActions(
       chain(securityUser(), kill('5001', ALL_WIRED, { SecurityUser: 'securityuser' })),
     );
-    expect(branchOf(report, 'kill')).toBe('OnSuccess');
+    expect(resultOf(report, 'kill')).toBe('OnSuccess');
   });
 
   it('goes on with the next action of the calling script after ending another contact', async () => {
@@ -177,7 +181,7 @@ describe('KILLCONTACT OnInvalidContactID', () => {
     ['9999', /no contact with ID 9999/],
   ])('takes OnInvalidContactID for ContactID %j', async (id, reason) => {
     const report = await runActions(chain(securityUser(), kill(id)));
-    expect(branchOf(report, 'kill')).toBe('OnInvalidContactID');
+    expect(resultOf(report, 'kill')).toBe('OnInvalidContactID');
     expect(String(report.variables._ERR)).toMatch(reason);
     expect(report.variables.__DISCONNECTREASON).toBeUndefined();
   });
@@ -186,8 +190,8 @@ describe('KILLCONTACT OnInvalidContactID', () => {
     const report = await runActions(
       chain(securityUser(), kill('5001', { Default: 'again' }), kill('5001', ALL_WIRED, {}, 'again')),
     );
-    expect(branchOf(report, 'kill')).toBe('OnSuccess');
-    expect(branchOf(report, 'again')).toBe('OnInvalidContactID');
+    expect(resultOf(report, 'kill')).toBe('OnSuccess');
+    expect(resultOf(report, 'again')).toBe('OnInvalidContactID');
     expect(report.variables._ERR).toBe('contact 5001 has already ended (TerminateScript)');
     expect(
       report.world.audit.filter((a) => a.action === 'contact.ended' && a.targetId === '5001'),
@@ -198,7 +202,7 @@ describe('KILLCONTACT OnInvalidContactID', () => {
 describe('KILLCONTACT OnUnauthorized', () => {
   it("takes OnUnauthorized when the security user's profile lacks contacts:end, and the contact stays", async () => {
     const report = await runActions(chain(securityUser('ben'), kill('5001')));
-    expect(branchOf(report, 'kill')).toBe('OnUnauthorized');
+    expect(resultOf(report, 'kill')).toBe('OnUnauthorized');
     expect(report.variables._ERR).toBe("agent 1002's security profile lacks contacts:end");
     expect(contact(report, 5001)).toMatchObject({ state: 'Queued', disconnectReason: null });
   });
@@ -207,7 +211,7 @@ describe('KILLCONTACT OnUnauthorized', () => {
     const world = withAgents(baseWorld(), { 1002: { securityProfile: 'Admin' } });
     world.securityProfiles.push({ name: 'Admin', permissions: ['admin'] });
     const report = await runActions(chain(securityUser('ben'), kill('5001')), { world });
-    expect(branchOf(report, 'kill')).toBe('OnSuccess');
+    expect(resultOf(report, 'kill')).toBe('OnSuccess');
   });
 });
 
@@ -220,7 +224,7 @@ describe('KILLCONTACT OnInvalidSecurityUser', () => {
 
   it('takes OnInvalidSecurityUser when SETSECURITYUSER never ran', async () => {
     const report = await runActions(chain(kill('5001')));
-    expect(branchOf(report, 'kill')).toBe('OnInvalidSecurityUser');
+    expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(report.variables._ERR).toBe(
       'variable SecurityUser holds no security user; run SETSECURITYUSER first',
     );
@@ -229,19 +233,19 @@ describe('KILLCONTACT OnInvalidSecurityUser', () => {
 
   it('takes OnInvalidSecurityUser when the variable is empty', async () => {
     const report = await runActions(chain(kill('5001')), { variables: { SecurityUser: '' } });
-    expect(branchOf(report, 'kill')).toBe('OnInvalidSecurityUser');
+    expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(report.variables._ERR).toMatch(/holds no security user/);
   });
 
   it('takes OnInvalidSecurityUser for a value that is not a handle (a password, say)', async () => {
     const report = await runActions(chain(kill('5001')), { variables: { SecurityUser: 'hunter2' } });
-    expect(branchOf(report, 'kill')).toBe('OnInvalidSecurityUser');
+    expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(report.variables._ERR).toBe('the security user is not a value set by SETSECURITYUSER');
   });
 
   it('takes OnInvalidSecurityUser for a malformed handle', async () => {
     const report = await runActions(chain(kill('5001')), { variables: { SecurityUser: 'su1.nodots' } });
-    expect(branchOf(report, 'kill')).toBe('OnInvalidSecurityUser');
+    expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(report.variables._ERR).toBe('the security user is malformed');
   });
 
@@ -250,7 +254,7 @@ describe('KILLCONTACT OnInvalidSecurityUser', () => {
     const handle = String(elsewhere.variables.SecurityUser);
     expect(handle).toMatch(/^su1\./);
     const report = await runActions(chain(kill('5001')), { variables: { SecurityUser: handle } });
-    expect(branchOf(report, 'kill')).toBe('OnInvalidSecurityUser');
+    expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(report.variables._ERR).toMatch(/signature check/);
     expect(contact(report, 5001)?.state).toBe('Queued');
   });
@@ -264,11 +268,11 @@ describe('KILLCONTACT OnInvalidSecurityUser', () => {
     const report = await open.runScript(chain(kill('5001')), {
       variables: { SecurityUser: `${handle.slice(0, -1)}${last}` },
     });
-    expect(branchOf(report, 'kill')).toBe('OnInvalidSecurityUser');
+    expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(report.variables._ERR).toMatch(/signature check/);
     // The genuine handle works in the same store.
     const genuine = await open.runScript(chain(kill('5001')), { variables: { SecurityUser: handle } });
-    expect(branchOf(genuine, 'kill')).toBe('OnSuccess');
+    expect(resultOf(genuine, 'kill')).toBe('OnSuccess');
   });
 
   it('takes OnInvalidSecurityUser for a handle whose payload was rewritten to claim another agent', async () => {
@@ -282,7 +286,7 @@ describe('KILLCONTACT OnInvalidSecurityUser', () => {
     const report = await open.runScript(chain(kill('5001')), {
       variables: { SecurityUser: `${prefix}.${forgedPayload}.${signature}` },
     });
-    expect(branchOf(report, 'kill')).toBe('OnInvalidSecurityUser');
+    expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(contact(report, 5001)?.state).toBe('Queued');
   });
 
@@ -295,7 +299,7 @@ describe('KILLCONTACT OnInvalidSecurityUser', () => {
     const report = await open.runScript(chain(kill('5001')), {
       variables: { SecurityUser: issued.value.handle },
     });
-    expect(branchOf(report, 'kill')).toBe('OnInvalidSecurityUser');
+    expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(report.variables._ERR).toBe('agent 1001 behind the security user is no longer active');
   });
 
@@ -303,13 +307,13 @@ describe('KILLCONTACT OnInvalidSecurityUser', () => {
     const report = await runActions(chain(kill('5001', ALL_WIRED, { SecurityUser: '{SecurityUser}' })), {
       variables: { SecurityUser: 'hunter2' },
     });
-    expect(branchOf(report, 'kill')).toBe('OnInvalidSecurityUser');
+    expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(contact(report, 5001)?.state).toBe('Queued');
   });
 
   it('checks the security user before the contact ID', async () => {
     const report = await runActions(chain(kill('abc')));
-    expect(branchOf(report, 'kill')).toBe('OnInvalidSecurityUser');
+    expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
   });
 });
 
@@ -334,7 +338,8 @@ describe('KILLCONTACT falls back to Default', () => {
     async (branch, script, variables) => {
       const report = await runActions(script, { variables });
       const at = report.trace.findIndex((t) => t.id === 'kill');
-      expect(report.trace[at]?.branch).toBe(branch);
+      // The connector followed is Default; the trace keeps what KILLCONTACT itself decided.
+      expect(report.trace[at]).toMatchObject({ branch: 'Default', outcome: branch });
       expect(report.trace[at + 1]?.id).toBe('fallback');
       expect(report.variables.handled).toBe('yes');
       const reason = String(report.variables._ERR);

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OpenWorld, openWorld } from '../../test/support/platform.js';
 import { baseWorld, branches, chain, runActions } from '../../test/support/simulate.js';
-import type { SimulationReport } from '../runtime/simulate.js';
 import type { ScriptAction } from '../script/types.js';
+import type { SimulationReport } from '../simulator/simulate.js';
 
 const WIRED = { OnCallbacksFound: 'end', OnNoCallbacksFound: 'end', Default: 'end' };
 
@@ -17,7 +17,11 @@ const query = (
   branches: wired,
 });
 
-const branchOf = (report: SimulationReport, id = 'q') => report.trace.find((t) => t.id === id)?.branch;
+/** What the action itself decided: its own result, whether wired or followed through Default. */
+const resultOf = (report: SimulationReport, id = 'q') => {
+  const step = report.trace.find((t) => t.id === id);
+  return step?.outcome ?? step?.branch;
+};
 
 const SCRIPT = { channel: 'script' } as const;
 const callback = (scheduleDate: string, phoneNumber = '+49 30 1234567', skillId = 2001) => ({
@@ -35,14 +39,14 @@ describe('QUERYCALLBACK', () => {
 
   it('takes OnNoCallbacksFound with CallbackCount 0 when none is waiting', async () => {
     const report = await runActions(chain(query()));
-    expect(branches(report)).toEqual(['begin:Default', 'q:OnNoCallbacksFound', 'end:Default']);
+    expect(branches(report)).toEqual(['begin:Default', 'q:OnNoCallbacksFound', 'end']);
     expect(report.trace[1]?.set).toEqual({ CallbackCount: '0' });
   });
 
   it('takes OnCallbacksFound, comparing numbers in E.164 (scheduled as +49 30 1234567, asked as 030 1234567)', async () => {
     const world = { ...baseWorld(), callbacks: [callback('2026-11-24T10:00:00Z')] };
     const report = await runActions(chain(query()), { world });
-    expect(branchOf(report)).toBe('OnCallbacksFound');
+    expect(resultOf(report)).toBe('OnCallbacksFound');
     expect(report.variables.CallbackCount).toBe('1');
   });
 
@@ -86,20 +90,20 @@ describe('QUERYCALLBACK', () => {
     expect(states).toEqual(['Completed', 'Delivered', 'Queued', 'Scheduled', 'Canceled']);
 
     const report = await open.runScript(chain(query()));
-    expect(branchOf(report)).toBe('OnCallbacksFound');
+    expect(resultOf(report)).toBe('OnCallbacksFound');
     expect(report.variables.CallbackCount).toBe('2');
   });
 
   it('takes Default with _ERR for a phone number that cannot be one', async () => {
     const report = await runActions(chain(query({ PhoneNumber: 'call me' })));
-    expect(branchOf(report)).toBe('Default');
+    expect(resultOf(report)).toBe('Default');
     expect(String(report.variables._ERR)).toMatch(/^Phone number "call me" may only hold digits/);
     expect(report.variables.CallbackCount).toBeUndefined();
   });
 
   it('takes Default with _ERR for a Skill that is not a number', async () => {
     const report = await runActions(chain(query({ Skill: 'sales' })));
-    expect(branchOf(report)).toBe('Default');
+    expect(resultOf(report)).toBe('Default');
     expect(report.variables._ERR).toBe("Skill 'sales' is not a skill ID (a positive number)");
   });
 
@@ -122,13 +126,13 @@ describe('QUERYCALLBACK', () => {
       'q:OnNoCallbacksFound',
       'cb:Success',
       'q:OnCallbacksFound',
-      'end:Default',
+      'end',
     ]);
     expect(report.world.callbacks).toHaveLength(1);
 
     const world = { ...baseWorld(), callbacks: [callback('2026-11-25T10:00:00Z')] };
     const again = await runActions(guarded, { world, variables: { ANI: '030 1234567' } });
-    expect(branches(again)).toEqual(['begin:Default', 'su:Default', 'q:OnCallbacksFound', 'end:Default']);
+    expect(branches(again)).toEqual(['begin:Default', 'su:Default', 'q:OnCallbacksFound', 'end']);
     expect(again.world.callbacks).toHaveLength(1);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { withAgents } from '../../test/support/platform.js';
 import { baseWorld, branches, chain, runActions } from '../../test/support/simulate.js';
-import type { SimulationReport } from '../runtime/simulate.js';
 import type { ScriptAction } from '../script/types.js';
+import type { SimulationReport } from '../simulator/simulate.js';
 
 const WIRED = { Success: 'end', Error: 'end', Default: 'end' };
 
@@ -17,7 +17,11 @@ const queue = (
   branches: wired,
 });
 
-const branchOf = (report: SimulationReport, id = 'q') => report.trace.find((t) => t.id === id)?.branch;
+/** What the action itself decided: its own result, whether wired or followed through Default. */
+const resultOf = (report: SimulationReport, id = 'q') => {
+  const step = report.trace.find((t) => t.id === id);
+  return step?.outcome ?? step?.branch;
+};
 const contact = (report: SimulationReport, id: number) => report.world.contacts.find((c) => c.id === id);
 const agent = (report: SimulationReport, id: number) => report.world.agents.find((a) => a.id === id);
 
@@ -29,7 +33,7 @@ describe('QUEUECALLBACK', () => {
       mediaType: 'Phone',
       variables: { ANI: '+49301234567' },
     });
-    expect(branches(report)).toEqual(['begin:Default', 'q:Success', 'end:Default']);
+    expect(branches(report)).toEqual(['begin:Default', 'q:Success', 'end']);
     // 5003 is the run's own contact; the queued callback is the next one.
     expect(contact(report, 5004)).toMatchObject({
       state: 'Queued',
@@ -121,8 +125,8 @@ describe('QUEUECALLBACK', () => {
       'su:Default',
       'low:Success',
       'high:Success',
-      'kill:OnSuccess',
-      'end:Default',
+      'kill:Default (OnSuccess)',
+      'end',
     ]);
     const low = report.world.contacts.find((c) => c.phoneNumber === '+49301111111');
     const high = report.world.contacts.find((c) => c.phoneNumber === '+49302222222');
@@ -132,7 +136,7 @@ describe('QUEUECALLBACK', () => {
 
   it('runs in a Generic script too: the script type is the validator’s concern, not the runtime’s', async () => {
     const report = await runActions(chain(queue({ PhoneNumber: '+49301234567' })), { mediaType: 'Generic' });
-    expect(branchOf(report)).toBe('Success');
+    expect(resultOf(report)).toBe('Success');
     expect(contact(report, 5004)?.state).toBe('Queued');
   });
 
@@ -159,7 +163,7 @@ describe('QUEUECALLBACK Error', () => {
     [
       'a Chat Skill',
       { PhoneNumber: '+49301234567', Skill: '2002' },
-      /^InvalidSkillId: Skill '2002' is not an active Phone skill/,
+      /^InvalidSkillId: skill 2002 \(Chat support\) is an Inbound Chat skill; QUEUECALLBACK needs a Phone skill$/,
     ],
     ['an inactive Skill', { PhoneNumber: '+49301234567', Skill: '2004' }, /^InvalidSkillId: /],
     [
@@ -187,7 +191,7 @@ describe('QUEUECALLBACK Error', () => {
     'takes Error for %s, with _ERR naming the problem and no contact queued',
     async (_what, properties, reason) => {
       const report = await runActions(chain(queue(properties)), { mediaType: 'Phone' });
-      expect(branchOf(report)).toBe('Error');
+      expect(resultOf(report)).toBe('Error');
       const err = String(report.variables._ERR);
       expect(err).toMatch(reason);
       expect(err).not.toMatch(/\n/);
@@ -205,7 +209,7 @@ describe('QUEUECALLBACK Error', () => {
       }),
       { mediaType: 'Phone' },
     );
-    expect(branchOf(report)).toBe('Error');
+    expect(resultOf(report)).toBe('Error');
     expect(report.variables.fellBack).toBe('yes');
   });
 });

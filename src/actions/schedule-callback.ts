@@ -1,4 +1,5 @@
 import type { ScheduleCallbackError } from '../platform/callbacks.js';
+import { describeWallClock, isWallClock } from '../platform/schedule-date.js';
 import { defineAction, failure } from './action.js';
 import { ALL_SCRIPT_TYPES } from './control.js';
 import { literal } from './literals.js';
@@ -77,6 +78,14 @@ export const scheduleCallback = defineAction({
       { channel: 'script', actor: actor.value, via: ctx.scriptName },
     );
     if (!result.ok) return failure(BRANCH_BY_CODE[result.code], result.message);
-    return { branch: 'Success', set: { CallbackId: String(result.value.id) } };
+    const { id, timeZone, scheduledFor } = result.value;
+    const date = p.ScheduleDate ?? '';
+    return {
+      branch: 'Success',
+      set: { CallbackId: String(id) },
+      ...(isWallClock(date)
+        ? { notes: [`ScheduleDate ${describeWallClock(date, timeZone, Date.parse(scheduledFor))}`] }
+        : {}),
+    };
   },
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fail, ok, type Result } from '../result.js';
 import { parseScriptText } from '../script/load.js';
 
@@ -42,3 +43,32 @@ export const processOutput: Output = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
 };
+
+/** A world file as read from disk: the world, and the scripts its `scripts` paths name (relative to it). */
+export interface WorldFile {
+  world: unknown;
+  scripts: Array<{ file: string; text: string }>;
+}
+
+/** Reads a world file and the script files it lists; a failure names the file and what is wrong. */
+export function readWorldFile(
+  path: string,
+): Result<WorldFile, 'Unreadable' | 'MalformedJson' | 'InvalidWorld'> {
+  const world = readJson(path);
+  if (!world.ok) return world;
+  const listed = (world.value as { scripts?: unknown } | null)?.scripts;
+  if (listed === undefined) return ok({ world: world.value, scripts: [] });
+  if (!Array.isArray(listed) || !listed.every((p) => typeof p === 'string')) {
+    return fail(
+      'InvalidWorld',
+      `${path}: scripts must be a list of script file paths, relative to the world file`,
+    );
+  }
+  const scripts: WorldFile['scripts'] = [];
+  for (const file of listed) {
+    const text = readText(resolve(dirname(path), file));
+    if (!text.ok) return fail('Unreadable', `${path}: scripts: ${text.message}`);
+    scripts.push({ file, text: text.value });
+  }
+  return ok({ world: world.value, scripts });
+}

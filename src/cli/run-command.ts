@@ -1,9 +1,11 @@
 import { actions } from '../actions/registry.js';
+import { parseInstant } from '../platform/instant.js';
 import { compileScript } from '../runtime/compile.js';
-import { type Signal, type SimulationReport, simulate } from '../runtime/simulate.js';
 import { hasErrors, validateScriptText } from '../script/validate.js';
+import { formatReport } from '../simulator/report.js';
+import { type Signal, simulate } from '../simulator/simulate.js';
 import { openSqliteStore } from '../storage/sqlite/open-sqlite.js';
-import { type Output, readJson, readText } from './io.js';
+import { type Output, readText, readWorldFile, type WorldFile } from './io.js';
 import { formatFinding } from './validate-command.js';
 
 export interface RunOptions {
@@ -36,15 +38,10 @@ function parseVars(pairs: string[]): Record<string, string> {
   return vars;
 }
 
-function parseInstant(option: string, text: string): number {
-  const ms =
-    /^\d{4}-\d{2}-\d{2}T/.test(text) && /(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    throw new UsageError(
-      `${option} '${text}' must be an ISO 8601 instant with Z or an offset, e.g. 2026-11-23T08:00:00Z`,
-    );
-  }
-  return ms;
+function instant(option: string, text: string): number {
+  const parsed = parseInstant(text, option);
+  if (!parsed.ok) throw new UsageError(parsed.message);
+  return parsed.value;
 }
 
 function parseSignals(values: string[]): Signal[] {
@@ -52,7 +49,7 @@ function parseSignals(values: string[]): Signal[] {
     const eq = value.indexOf('=');
     const at = eq < 0 ? value : value.slice(0, eq);
     const params = eq < 0 ? [] : value.slice(eq + 1).split(',');
-    return at === '' ? { params } : { at: parseInstant('--signal', at), params };
+    return at === '' ? { params } : { at: instant('--signal', at), params };
   });
 }
 
@@ -60,8 +57,8 @@ function parseSignals(values: string[]): Signal[] {
 export async function runCommand(file: string, options: RunOptions, io: Output): Promise<number> {
   try {
     const vars = parseVars(options.var);
-    const now = options.now === undefined ? undefined : parseInstant('--now', options.now);
-    const until = options.until === undefined ? undefined : parseInstant('--until', options.until);
+    const now = options.now === undefined ? undefined : instant('--now', options.now);
+    const until = options.until === undefined ? undefined : instant('--until', options.until);
     const signals = parseSignals(options.signal);
     let maxSteps: number | undefined;
     if (options.maxSteps !== undefined) {
@@ -73,14 +70,16 @@ export async function runCommand(file: string, options: RunOptions, io: Output):
 
     const text = readText(file);
     if (!text.ok) throw new UsageError(text.message);
-    const { script, findings } = validateScriptText(text.value, actions);
+    // Any script it can execute runs: a literal value its action would refuse is a warning, and the
+    // action takes its branch. Only what cannot run (no BEGIN, a branch to nowhere) is refused.
+    const { script, findings } = validateScriptText(text.value, actions, { literalsAsWarnings: true });
     for (const f of findings) if (f.severity === 'warning' || !script) io.err(`${formatFinding(file, f)}\n`);
     if (!script || hasErrors(findings))
       throw new UsageError(`${file} is not a valid script; see the errors above`);
 
-    let world: unknown;
+    let world: WorldFile | undefined;
     if (options.world !== undefined) {
-      const read = readJson(options.world);
+      const read = readWorldFile(options.world);
       if (!read.ok) throw new UsageError(read.message);
       world = read.value;
     }
@@ -89,8 +88,10 @@ export async function runCommand(file: string, options: RunOptions, io: Output):
     try {
       const report = await simulate({
         script: compileScript(script, actions),
+        actions,
         store,
-        world,
+        world: world?.world,
+        scripts: world?.scripts ?? [],
         variables: vars,
         signals,
         ...(now === undefined ? {} : { now }),
@@ -114,41 +115,4 @@ export async function runCommand(file: string, options: RunOptions, io: Output):
     }
     throw e;
   }
-}
-
-function shorten(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
-}
-
-/** The trace for a person: one line an action, then what the world looks like. */
-export function formatReport(report: SimulationReport): string {
-  const lines: string[] = [];
-  for (const t of report.trace) {
-    const set = t.set
-      ? `  ${Object.entries(t.set)
-          .map(([k, v]) => `${k}=${shorten(v)}`)
-          .join(' ')}`
-      : '';
-    lines.push(`${t.at}  [${t.id}] ${t.action} -> ${t.branch}${set}`);
-    for (const note of t.notes ?? []) lines.push(`    note: ${note}`);
-  }
-  const contact = report.world.contacts.find((c) => c.id === report.contactId);
-  lines.push(
-    '',
-    `outcome: ${report.outcome}; contact ${report.contactId} is ${contact?.state ?? '?'}${contact?.disconnectReason ? ` (${contact.disconnectReason})` : ''}`,
-  );
-  const others = report.world.contacts.filter((c) => c.id !== report.contactId);
-  for (const c of others) {
-    lines.push(
-      `contact ${c.id}: ${c.state} ${c.direction} ${c.mediaType}${c.skillId ? ` skill ${c.skillId}` : ''}${c.agentId ? ` agent ${c.agentId}` : ''}${c.disconnectReason ? ` (${c.disconnectReason})` : ''}`,
-    );
-  }
-  for (const cb of report.world.callbacks) {
-    lines.push(
-      `callback ${cb.id}: ${cb.state} ${cb.phoneNumber} skill ${cb.skillId}${cb.targetAgentId ? ` agent ${cb.targetAgentId}` : ''} due ${cb.scheduledFor} (${cb.timeZone})`,
-    );
-  }
-  for (const a of report.world.agents) lines.push(`agent ${a.id} (${a.username}): ${a.state}`);
-  return `${lines.join('\n')}\n`;
 }

@@ -7,7 +7,8 @@ import { createPlatform } from '../platform/platform.js';
 import { startServer } from '../serve.js';
 import { openStore, redact } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
-import { type Output, readJson, readText } from './io.js';
+import { type Output, readText, readWorldFile } from './io.js';
+import { formatFinding } from './validate-command.js';
 
 export interface DatabaseFlags {
   db?: string;
@@ -47,11 +48,12 @@ export function migrateCommand(flags: DatabaseFlags, io: Output): Promise<number
 }
 
 export function seedCommand(file: string, flags: DatabaseFlags, io: Output): Promise<number> {
-  const world = readJson(file);
-  if (!world.ok) {
-    io.err(`switchboard seed: ${world.message}\n`);
+  const read = readWorldFile(file);
+  if (!read.ok) {
+    io.err(`switchboard seed: ${read.message}\n`);
     return Promise.resolve(2);
   }
+  const { world, scripts } = read.value;
   return withStore(flags, io, async (store, where) => {
     const used = await store.db.selectFrom('agents').select('id').limit(1).executeTakeFirst();
     const skills = await store.db.selectFrom('skills').select('id').limit(1).executeTakeFirst();
@@ -63,7 +65,14 @@ export function seedCommand(file: string, flags: DatabaseFlags, io: Output): Pro
     }
     // A seeded world starts now: its `now` is for simulations only.
     const platform = createPlatform({ store, clock: systemClock });
-    const loaded = await platform.loadWorld(world.value);
+    for (const script of scripts) {
+      const deployed = await platform.deployScript(script.text, actions, CLI);
+      if (!deployed.ok) {
+        io.err(`switchboard seed: ${file}: scripts: ${script.file}: ${deployed.message}\n`);
+        return 2;
+      }
+    }
+    const loaded = await platform.loadWorld(world);
     if (!loaded.ok) {
       io.err(`switchboard seed: ${file}: ${loaded.message}\n`);
       return 2;
@@ -94,6 +103,8 @@ export function deployCommand(files: string[], flags: DatabaseFlags, io: Output)
         exit = exit || 1;
         continue;
       }
+      // The warnings the API answers a deploy with (PUT /scripts/{name}): the script is deployed all the same.
+      for (const f of deployed.value.findings) io.err(`${formatFinding(file, f)}\n`);
       io.out(`${where}: deployed script '${deployed.value.script.name}' from ${file}\n`);
     }
     return exit;

@@ -4,19 +4,16 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import Fastify, {
-  type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
-  type RawReplyDefaultExpression,
-  type RawRequestDefaultExpression,
-  type RawServerDefault,
 } from 'fastify';
-import { sql } from 'kysely';
 import type { Logger } from '../logger.js';
-import { type Actor, can, type Permission } from '../platform/model.js';
+import type { Actor } from '../platform/model.js';
+import { OPERATIONS, type Operation } from '../platform/permissions.js';
 import type { Platform } from '../platform/platform.js';
+import { oneLine } from '../text.js';
 import { HttpError } from './http-error.js';
 import type { Metrics } from './metrics.js';
 import { agentRoutes } from './routes/agents.js';
@@ -25,15 +22,17 @@ import { callbackRoutes } from './routes/callbacks.js';
 import { contactRoutes } from './routes/contacts.js';
 import { scriptRoutes } from './routes/scripts.js';
 import { skillRoutes } from './routes/skills.js';
-import { ErrorBody } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor;
   }
   interface FastifyContextConfig {
-    /** What the route needs of the token's security profile; checked before the handler. */
-    permission?: Permission;
+    /**
+     * The platform operation the route performs. The platform's table says what it needs of the
+     * token's profile: documented in OpenAPI, and asked before the body is read.
+     */
+    operation?: Operation;
   }
 }
 
@@ -46,13 +45,6 @@ export interface AppOptions {
 }
 
 export type App = FastifyInstance;
-export type Api = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
 
 const BEARER = /^Bearer +([A-Za-z0-9_\-.~+/]+=*) *$/i;
 
@@ -76,14 +68,6 @@ function bodyProblem(body: unknown): string | undefined {
   }
   return undefined;
 }
-
-/** Messages may quote what the client sent: keep them on one line. */
-const oneLine = (text: string) =>
-  text.replace(
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes
-    /[\u0000-\u001f\u007f\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 
 // ajv-formats is CommonJS: under NodeNext its function is the default export's `default`.
 const addFormats = ajvFormats as unknown as typeof ajvFormats.default;
@@ -224,14 +208,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await sql`select 1`.execute(platform.store.db);
-      return { status: 'ok', database: platform.store.dialect };
-    } catch {
-      return reply
-        .status(503)
-        .send({ error: { code: 'ServiceUnavailable', message: 'the database does not answer' } });
-    }
+    if (await platform.read.health()) return { status: 'ok', database: platform.store.dialect };
+    return reply
+      .status(503)
+      .send({ error: { code: 'ServiceUnavailable', message: 'the database does not answer' } });
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
@@ -252,13 +232,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
         const actor = await platform.authenticate(match[1]);
         if (!actor.ok) throw new HttpError('InvalidSecurityUser', actor.message);
         request.actor = actor.value;
-        const needed = request.routeOptions.config.permission;
-        if (needed && !can(actor.value, needed)) {
-          throw new HttpError(
-            'Unauthorized',
-            `agent ${actor.value.agentId}'s security profile lacks ${needed}`,
-          );
-        }
+        const { operation } = request.routeOptions.config;
+        const denied = operation && platform.authorize({ channel: 'api', actor: actor.value }, operation);
+        if (denied) throw new HttpError(denied.code, denied.message);
+      });
+      api.addHook('onRoute', (route) => {
+        const operation = route.config?.operation;
+        if (!operation || !route.schema) return;
+        const { permission, self } = OPERATIONS[operation] as { permission: string; self?: boolean };
+        const needs = `Needs \`${permission}\`${self ? ' (or the agent acting on itself)' : ''}.`;
+        route.schema.description = route.schema.description ? `${route.schema.description} ${needs}` : needs;
       });
       const typed = api.withTypeProvider<TypeBoxTypeProvider>();
       contactRoutes(typed, platform);
@@ -271,28 +254,4 @@ export async function buildApp(options: AppOptions): Promise<App> {
     { prefix: '/api/v1' },
   );
   return app;
-}
-
-/** Error responses every API route may give, for the OpenAPI document. */
-export const errors = (...statuses: number[]) =>
-  Object.fromEntries([401, 403, ...statuses].map((s) => [s, ErrorBody])) as Record<number, typeof ErrorBody>;
-
-/** Who is acting, for the platform and its audit log: the token's agent, over the API, from where. */
-export const viaApi = (request: FastifyRequest) => ({
-  channel: 'api' as const,
-  actor: request.actor,
-  via: `api from ${request.ip}`,
-});
-
-/** What to read for a page: one row more than `limit` (to know whether another page follows), after the cursor. */
-export function pageQuery(query: { limit?: number; cursor?: string }) {
-  const limit = query.limit ?? 100;
-  return { limit: limit + 1, ...(query.cursor === undefined ? {} : { afterId: Number(query.cursor) }) };
-}
-
-/** `limit` + 1 rows were read: the page, and the cursor of the next one. */
-export function page<T extends { id: number }>(rows: T[], limit: number) {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? String(last.id) : null };
 }

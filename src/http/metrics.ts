@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Store } from '../storage/store.js';
+import type { Platform } from '../platform/platform.js';
 
 /** Prometheus metrics: states counted from the database at each scrape, timings as they happen. */
-export function createMetrics(store: Store) {
+export function createMetrics(platform: Platform) {
   const registry = new Registry();
   new Gauge({
     name: 'switchboard_callbacks',
@@ -10,13 +10,9 @@ export function createMetrics(store: Store) {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const rows = await store.db
-        .selectFrom('scheduled_callbacks')
-        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-        .groupBy('state')
-        .execute();
+      const { callbacks } = await platform.read.stateCounts();
       this.reset();
-      for (const r of rows) this.set({ state: r.state }, Number(r.n));
+      for (const [state, n] of Object.entries(callbacks)) this.set({ state }, n);
     },
   });
   new Gauge({
@@ -25,13 +21,9 @@ export function createMetrics(store: Store) {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const rows = await store.db
-        .selectFrom('contacts')
-        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-        .groupBy('state')
-        .execute();
+      const { contacts } = await platform.read.stateCounts();
       this.reset();
-      for (const r of rows) this.set({ state: r.state }, Number(r.n));
+      for (const [state, n] of Object.entries(contacts)) this.set({ state }, n);
     },
   });
   const lateness = new Histogram({

@@ -1,7 +1,10 @@
 import { fail, ok, type Result } from '../result.js';
 import type { Executor } from '../storage/store.js';
 import { recordAudit } from './audit.js';
-import { type Agent, type AgentState, denied, type OperationContext, toAgent } from './model.js';
+import { recordEvents } from './events.js';
+import { type AgentState, type OperationContext, parseId } from './model.js';
+import { authorize } from './permissions.js';
+import { type Agent, toAgent } from './resources.js';
 
 async function skillsOf(db: Executor, agentIds: number[]): Promise<Map<number, number[]>> {
   const map = new Map<number, number[]>(agentIds.map((id) => [id, []]));
@@ -37,7 +40,35 @@ export async function getAgent(db: Executor, id: number): Promise<Agent | undefi
   return toAgent(row, (await skillsOf(db, [id])).get(id) ?? []);
 }
 
-/** Sets an agent's state; routing runs next when the agent became Available. */
+/**
+ * The one place an agent's state changes: guarded on the states it may leave (`from`; any other
+ * state when omitted), so that a change racing another finds the agent moved on and changes
+ * nothing. Returns the state it left, or undefined when the guard did not hold.
+ */
+export async function changeAgentState(
+  db: Executor,
+  now: number,
+  agentId: number,
+  to: AgentState,
+  from?: readonly AgentState[],
+): Promise<AgentState | undefined> {
+  let current = db.selectFrom('agents').select('state').where('id', '=', agentId).where('state', '!=', to);
+  if (from) current = current.where('state', 'in', from);
+  const before = await current.executeTakeFirst();
+  if (!before) return undefined;
+  const changed = await db
+    .updateTable('agents')
+    .set({ state: to, state_since: now })
+    .where('id', '=', agentId)
+    .where('state', '=', before.state)
+    .executeTakeFirst();
+  if (Number(changed.numUpdatedRows) !== 1) return undefined;
+  const left = before.state as AgentState;
+  recordEvents(db, [{ type: 'agent.state_changed', at: now, agentId, from: left, to }]);
+  return left;
+}
+
+/** Sets an agent's state by hand (an agent itself, or a supervisor); routing runs next when Available. */
 export async function setAgentState(
   db: Executor,
   now: number,
@@ -45,8 +76,7 @@ export async function setAgentState(
   state: AgentState,
   ctx: OperationContext,
 ): Promise<Result<Agent, 'NotFound' | 'Unauthorized' | 'AgentNotActive'>> {
-  // Agents may always set their own state.
-  const unauthorized = ctx.actor?.agentId === id ? undefined : denied(ctx, 'agents:write');
+  const unauthorized = authorize(ctx, 'agents.setState', id);
   if (unauthorized) return unauthorized;
   const row = await db
     .selectFrom('agents')
@@ -55,15 +85,43 @@ export async function setAgentState(
     .executeTakeFirst();
   if (!row) return fail('NotFound', `no agent with ID ${id}`);
   if (row.active !== 1) return fail('AgentNotActive', `agent ${id} is not active`);
-  if (row.state !== state) {
-    await db.updateTable('agents').set({ state, state_since: now }).where('id', '=', id).execute();
+  const left = await changeAgentState(db, now, id, state);
+  if (left !== undefined) {
     await recordAudit(db, now, ctx, {
       action: 'agent.state',
       targetType: 'agent',
       targetId: id,
-      details: { from: row.state, to: state },
+      details: { from: left, to: state },
     });
   }
   const agent = await getAgent(db, id);
   return agent ? ok(agent) : fail('NotFound', `no agent with ID ${id}`);
+}
+
+/**
+ * A target agent: `""`, null or absent means none (route to the skill); otherwise the numeric
+ * ID of an active agent — a username is refused, as Studio refuses it.
+ */
+export async function checkTargetAgent(
+  db: Executor,
+  target: string | number | null | undefined,
+  property: string,
+): Promise<Result<number | null, 'InvalidTargetAgentId'>> {
+  if (target === null || target === undefined || String(target).trim() === '') return ok(null);
+  const id = parseId(target);
+  if (id === undefined) {
+    return fail(
+      'InvalidTargetAgentId',
+      `${property} '${String(target)}' is not an agent ID; give the agent's numeric ID (not a username), or "" to route to the skill`,
+      'targetAgentId',
+    );
+  }
+  const agent = await db
+    .selectFrom('agents')
+    .select(['id', 'active'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!agent) return fail('InvalidTargetAgentId', `no agent with ID ${id}`, 'targetAgentId');
+  if (agent.active !== 1) return fail('InvalidTargetAgentId', `agent ${id} is not active`, 'targetAgentId');
+  return ok(id);
 }

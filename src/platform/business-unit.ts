@@ -45,25 +45,37 @@ function fromRow(row: BusinessUnitTable): BusinessUnit {
 export async function getBusinessUnit(db: Executor): Promise<BusinessUnit> {
   const row = await db.selectFrom('business_unit').selectAll().where('id', '=', 1).executeTakeFirst();
   if (row) return fromRow(row);
-  await saveBusinessUnit(db, DEFAULT_BUSINESS_UNIT);
+  await createBusinessUnit(db, DEFAULT_BUSINESS_UNIT);
   return getBusinessUnit(db);
 }
 
+const toColumns = (settings: BusinessUnitSettings) => ({
+  name: settings.name,
+  time_zone: settings.timeZone,
+  default_country: settings.defaultCountry.toUpperCase(),
+  callback_horizon_days: settings.callbackHorizonDays,
+  agent_wait_seconds: settings.agentWaitSeconds,
+  strict_phone_numbers: settings.strictPhoneNumbers ? 1 : 0,
+});
+
+/** Creates the business unit unless it exists; the primary key settles two processes doing it at once. */
+async function createBusinessUnit(db: Executor, settings: BusinessUnitSettings): Promise<boolean> {
+  const created = await db
+    .insertInto('business_unit')
+    .values({ id: 1, ...toColumns(settings), secret: randomBytes(32).toString('base64url') })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return created !== undefined;
+}
+
+/** Changes the settings given, keeping the others (defaults for a business unit not yet created). */
 export async function saveBusinessUnit(db: Executor, settings: Partial<BusinessUnitSettings>): Promise<void> {
-  const existing = await db.selectFrom('business_unit').selectAll().where('id', '=', 1).executeTakeFirst();
-  const merged = { ...DEFAULT_BUSINESS_UNIT, ...(existing ? fromRow(existing) : {}), ...settings };
-  const values = {
-    name: merged.name,
-    time_zone: merged.timeZone,
-    default_country: merged.defaultCountry.toUpperCase(),
-    callback_horizon_days: merged.callbackHorizonDays,
-    agent_wait_seconds: merged.agentWaitSeconds,
-    strict_phone_numbers: merged.strictPhoneNumbers ? 1 : 0,
-  };
-  if (existing) await db.updateTable('business_unit').set(values).where('id', '=', 1).execute();
-  else
-    await db
-      .insertInto('business_unit')
-      .values({ id: 1, ...values, secret: randomBytes(32).toString('base64url') })
-      .execute();
+  if (await createBusinessUnit(db, { ...DEFAULT_BUSINESS_UNIT, ...settings })) return;
+  const current = await getBusinessUnit(db);
+  await db
+    .updateTable('business_unit')
+    .set(toColumns({ ...current, ...settings }))
+    .where('id', '=', 1)
+    .execute();
 }

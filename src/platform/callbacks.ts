@@ -1,19 +1,19 @@
+import { createHash } from 'node:crypto';
 import { fail, ok, type Result } from '../result.js';
 import type { Executor } from '../storage/store.js';
-import { recordAudit } from './audit.js';
+import { checkTargetAgent } from './agents.js';
+import { type AuditRecord, recordAudit } from './audit.js';
 import { type BusinessUnit, getBusinessUnit } from './business-unit.js';
+import { EDITABLE_CALLBACK_STATE, transitionCallbacks } from './callback-states.js';
 import { startContact } from './contacts.js';
-import {
-  type CallbackState,
-  type Contact,
-  denied,
-  type OperationContext,
-  parseId,
-  type ScheduledCallback,
-  toCallback,
-} from './model.js';
+import { recordEvents } from './events.js';
+import { type CallbackState, type OperationContext, SCHEDULER } from './model.js';
+import { authorize } from './permissions.js';
 import { parsePhoneNumber } from './phone-number.js';
+import { queueContacts } from './queue.js';
+import { type Contact, type ScheduledCallback, toCallback } from './resources.js';
 import { parseCommitmentDateTime, parseScheduleDate, type ScheduleDateResult } from './schedule-date.js';
+import { requireSkill } from './skills.js';
 
 /** When the callback is due: an ISO 8601 `scheduleDate`, or COMMITMENT's separate date and time. */
 export type CallbackWhen = string | { date: string; time: string };
@@ -48,45 +48,43 @@ export interface ValidCallback {
 
 /**
  * The rules of Schedule Callback, checked in the order Studio's branches are listed:
- * skill, target agent, schedule date, phone number. Pure apart from the lookups it reads.
+ * skill, target agent, schedule date, phone number.
  */
-export async function checkCallback(
+async function checkCallback(
   db: Executor,
   now: number,
   bu: BusinessUnit,
   input: ScheduleCallbackInput | (Omit<ScheduleCallbackInput, 'scheduleDate'> & { scheduleDate?: undefined }),
   ctx: OperationContext,
-  /** An edit that does not move the callback keeps its due time (which may be a moment past). */
-  keepDue?: { at: number; timeZone: string },
-): Promise<Result<ValidCallback, ScheduleCallbackError>> {
-  const unauthorized = denied(ctx, 'callbacks:write');
-  if (unauthorized) return unauthorized;
-  const skillId = parseId(input.skillId);
-  if (skillId === undefined) {
-    return fail(
-      'InvalidSkillId',
-      `SkillId '${String(input.skillId)}' is not a skill ID (a positive number)`,
-      'skillId',
-    );
-  }
-  const skill = await db.selectFrom('skills').selectAll().where('id', '=', skillId).executeTakeFirst();
-  if (!skill) return fail('InvalidSkillId', `no skill with ID ${skillId}`, 'skillId');
-  if (skill.active !== 1)
-    return fail('InvalidSkillId', `skill ${skillId} (${skill.name}) is not active`, 'skillId');
-  if (skill.media_type !== 'Phone' || skill.direction !== 'Outbound') {
-    return fail(
-      'InvalidSkillId',
-      `skill ${skillId} (${skill.name}) is an ${skill.direction} ${skill.media_type} skill; callbacks need an Outbound Phone skill`,
-      'skillId',
-    );
-  }
+  options: {
+    /** An edit that does not move the callback keeps its due time (which may be a moment past). */
+    keepDue?: { at: number; timeZone: string };
+    /** A callback of the past (a world's history): any time, and its skill may since be inactive. */
+    history?: boolean;
+  } = {},
+): Promise<Result<ValidCallback, Exclude<ScheduleCallbackError, 'Unauthorized'>>> {
+  const { keepDue, history = false } = options;
+  const skill = await requireSkill(db, input.skillId, {
+    active: !history,
+    label: 'SkillId',
+    mediaType: 'Phone',
+    direction: 'Outbound',
+    requirement: 'callbacks need an Outbound Phone skill',
+  });
+  if (!skill.ok) return skill;
 
   const target = await checkTargetAgent(db, input.targetAgentId, 'TargetAgentId');
   if (!target.ok) return target;
-  const targetAgentId = target.value;
 
   const zone = input.timeZone?.trim() || ctx.actor?.timeZone || bu.timeZone;
-  const dateOptions = { now, timeZone: zone, horizonDays: bu.callbackHorizonDays };
+  const dateOptions = history
+    ? {
+        now,
+        timeZone: zone,
+        horizonDays: Number.POSITIVE_INFINITY,
+        pastToleranceSeconds: Number.POSITIVE_INFINITY,
+      }
+    : { now, timeZone: zone, horizonDays: bu.callbackHorizonDays };
   const when: ScheduleDateResult =
     input.scheduleDate === undefined
       ? ok(keepDue ?? { at: now, timeZone: zone })
@@ -103,92 +101,118 @@ export async function checkCallback(
 
   return ok({
     phoneNumber: phone.value,
-    skillId,
-    targetAgentId,
+    skillId: Number(skill.value.id),
+    targetAgentId: target.value,
     dueAt: when.value.at,
     timeZone: when.value.timeZone,
   });
 }
 
 /**
- * A target agent: `""`, null or absent means none (route to the skill); otherwise the numeric
- * ID of an active agent — a username is refused, as Studio refuses it.
+ * SHA-256 of a request in a canonical form (object keys sorted, at every depth), so that a retry
+ * is recognised whatever order its client wrote the fields in.
  */
-export async function checkTargetAgent(
-  db: Executor,
-  target: string | number | null | undefined,
-  property: string,
-): Promise<Result<number | null, 'InvalidTargetAgentId'>> {
-  if (target === null || target === undefined || String(target).trim() === '') return ok(null);
-  const id = parseId(target);
-  if (id === undefined) {
-    return fail(
-      'InvalidTargetAgentId',
-      `${property} '${String(target)}' is not an agent ID; give the agent's numeric ID (not a username), or "" to route to the skill`,
-      'targetAgentId',
-    );
-  }
-  const agent = await db
-    .selectFrom('agents')
-    .select(['id', 'active'])
-    .where('id', '=', id)
-    .executeTakeFirst();
-  if (!agent) return fail('InvalidTargetAgentId', `no agent with ID ${id}`, 'targetAgentId');
-  if (agent.active !== 1) return fail('InvalidTargetAgentId', `agent ${id} is not active`, 'targetAgentId');
-  return ok(id);
+export function requestHash(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)))
+    .digest('hex');
 }
 
-/** Schedule Callback / COMMITMENT: stores a commitment that the scheduler dispatches when due. */
+/** The columns of a callback row, from its input and what the rules made of it. */
+export function callbackColumns(
+  now: number,
+  input: Pick<ScheduleCallbackInput, 'firstName' | 'lastName' | 'notes'>,
+  valid: ValidCallback,
+  state: CallbackState,
+  contactId: number | null = null,
+) {
+  return {
+    first_name: input.firstName?.trim() ?? '',
+    last_name: input.lastName?.trim() ?? '',
+    phone_number: valid.phoneNumber,
+    skill_id: valid.skillId,
+    target_agent_id: valid.targetAgentId,
+    due_at: valid.dueAt,
+    time_zone: valid.timeZone,
+    notes: input.notes ?? '',
+    state,
+    contact_id: contactId,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/**
+ * Schedule Callback / COMMITMENT: stores a commitment that the scheduler dispatches when due.
+ * With an `idempotencyKey` (per actor), a retry returns the callback the first request made, and
+ * the same key with another request is IdempotencyKeyReused. Two retries racing are settled by
+ * the unique key on (created_by, idempotency_key): the loser's insert does nothing and it returns
+ * the winner's callback.
+ */
 export async function scheduleCallback(
   db: Executor,
   now: number,
   input: ScheduleCallbackInput,
   ctx: OperationContext,
-  idempotency?: { key: string; requestHash: string },
+  options: { idempotencyKey?: string /** A world fixture's own ID. */; id?: number } = {},
 ): Promise<Result<ScheduledCallback, ScheduleCallbackError | 'IdempotencyKeyReused'>> {
-  if (idempotency && ctx.actor) {
-    const earlier = await db
+  const { idempotencyKey } = options;
+  const unauthorized = authorize(ctx, 'callbacks.schedule');
+  if (unauthorized) return unauthorized;
+  const idempotency =
+    idempotencyKey !== undefined && ctx.actor
+      ? { key: idempotencyKey, hash: requestHash(input), agentId: ctx.actor.agentId }
+      : undefined;
+  const earlier = async () => {
+    if (!idempotency) return undefined;
+    const row = await db
       .selectFrom('scheduled_callbacks')
       .selectAll()
-      .where('created_by', '=', ctx.actor.agentId)
+      .where('created_by', '=', idempotency.agentId)
       .where('idempotency_key', '=', idempotency.key)
       .executeTakeFirst();
-    if (earlier) {
-      if (earlier.request_hash !== idempotency.requestHash) {
-        return fail(
-          'IdempotencyKeyReused',
-          `Idempotency-Key '${idempotency.key}' was used for a different request`,
-        );
-      }
-      return ok(toCallback(earlier));
-    }
-  }
+    if (!row) return undefined;
+    return row.request_hash === idempotency.hash
+      ? ok(toCallback(row))
+      : fail('IdempotencyKeyReused', `Idempotency-Key '${idempotency.key}' was used for a different request`);
+  };
+  // A retry of a request that succeeded answers as it did, even if the input would now be refused
+  // (its schedule date has since passed, say).
+  const retried = await earlier();
+  if (retried) return retried;
+
   const bu = await getBusinessUnit(db);
   const checked = await checkCallback(db, now, bu, input, ctx);
   if (!checked.ok) return checked;
   const v = checked.value;
-  const row = await db
-    .insertInto('scheduled_callbacks')
-    .values({
-      first_name: input.firstName?.trim() ?? '',
-      last_name: input.lastName?.trim() ?? '',
-      phone_number: v.phoneNumber,
-      skill_id: v.skillId,
-      target_agent_id: v.targetAgentId,
-      due_at: v.dueAt,
-      time_zone: v.timeZone,
-      notes: input.notes ?? '',
-      state: 'Scheduled',
-      contact_id: null,
-      created_by: ctx.actor?.agentId ?? null,
-      created_at: now,
-      updated_at: now,
-      idempotency_key: idempotency && ctx.actor ? idempotency.key : null,
-      request_hash: idempotency && ctx.actor ? idempotency.requestHash : null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  let insert = db.insertInto('scheduled_callbacks').values({
+    ...(options.id === undefined ? {} : { id: options.id }),
+    ...callbackColumns(now, input, v, 'Scheduled'),
+    created_by: ctx.actor?.agentId ?? null,
+    idempotency_key: idempotency?.key ?? null,
+    request_hash: idempotency?.hash ?? null,
+  });
+  if (idempotency)
+    insert = insert.onConflict((oc) => oc.columns(['created_by', 'idempotency_key']).doNothing());
+  const row = await insert.returningAll().executeTakeFirst();
+  if (!row) {
+    // Another request with this key committed first: answer as it did.
+    const winner = await earlier();
+    if (winner) return winner;
+    throw new Error(`callback with Idempotency-Key '${idempotency?.key}' conflicted but cannot be found`);
+  }
   const callback = toCallback(row);
+  recordEvents(db, [{ type: 'callback.scheduled', at: now, callbackId: callback.id, dueAt: v.dueAt }]);
   await recordAudit(db, now, ctx, {
     action: 'callback.scheduled',
     targetType: 'callback',
@@ -201,6 +225,36 @@ export async function scheduleCallback(
     },
   });
   return ok(callback);
+}
+
+/**
+ * A callback of the past, as a world fixture holds history (Queued, Delivered, Completed,
+ * Canceled): read by the same rules as a new one, except that it may lie in the past and its
+ * skill may since have been made inactive.
+ */
+export async function recordCallbackHistory(
+  db: Executor,
+  now: number,
+  input: ScheduleCallbackInput,
+  state: CallbackState,
+  ids: { id?: number; contactId?: number | null },
+  ctx: OperationContext,
+): Promise<Result<ScheduledCallback, Exclude<ScheduleCallbackError, 'Unauthorized'>>> {
+  const bu = await getBusinessUnit(db);
+  const checked = await checkCallback(db, now, bu, input, ctx, { history: true });
+  if (!checked.ok) return checked;
+  const row = await db
+    .insertInto('scheduled_callbacks')
+    .values({
+      ...(ids.id === undefined ? {} : { id: ids.id }),
+      ...callbackColumns(now, input, checked.value, state, ids.contactId ?? null),
+      created_by: null,
+      idempotency_key: null,
+      request_hash: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return ok(toCallback(row));
 }
 
 export interface QueueCallbackInput {
@@ -230,18 +284,12 @@ export async function queueCallback(
     strict: bu.strictPhoneNumbers,
   });
   if (!phone.ok) return phone;
-  const skillId = parseId(input.skillId);
-  const skill =
-    skillId === undefined
-      ? undefined
-      : await db
-          .selectFrom('skills')
-          .select(['id', 'active', 'media_type'])
-          .where('id', '=', skillId)
-          .executeTakeFirst();
-  if (skill?.active !== 1 || skill.media_type !== 'Phone') {
-    return fail('InvalidSkillId', `Skill '${String(input.skillId)}' is not an active Phone skill`);
-  }
+  const skill = await requireSkill(db, input.skillId, {
+    label: 'Skill',
+    mediaType: 'Phone',
+    requirement: 'QUEUECALLBACK needs a Phone skill',
+  });
+  if (!skill.ok) return skill;
   const target = await checkTargetAgent(db, input.targetAgentId, 'TargetAgent');
   if (!target.ok) return target;
   const priority = input.priority === undefined || input.priority === '' ? 0 : Number(input.priority);
@@ -255,7 +303,7 @@ export async function queueCallback(
       mediaType: 'Phone',
       direction: 'Outbound',
       state: 'Queued',
-      skillId: Number(skill.id),
+      skillId: Number(skill.value.id),
       targetAgentId: target.value,
       priority,
       phoneNumber: phone.value,
@@ -270,6 +318,14 @@ export type CallbackChanges = Partial<Omit<ScheduleCallbackInput, 'scheduleDate'
   scheduleDate?: string;
 };
 
+export type ChangeCallbackError = 'NotFound' | 'CallbackNotScheduled' | 'Unauthorized';
+
+const notEditable = (id: number, state: string) =>
+  fail(
+    'CallbackNotScheduled',
+    `callback ${id} is ${state}; only a ${EDITABLE_CALLBACK_STATE} callback can change`,
+  );
+
 /**
  * Reschedules or edits a callback while it is still Scheduled: the changed fields are checked by
  * the same rules as a new one. Guarded on the state, so an edit racing the dispatch either wins
@@ -282,14 +338,11 @@ export async function updateCallback(
   changes: CallbackChanges,
   ctx: OperationContext,
 ): Promise<Result<ScheduledCallback, ScheduleCallbackError | ChangeCallbackError>> {
+  const unauthorized = authorize(ctx, 'callbacks.update');
+  if (unauthorized) return unauthorized;
   const row = await db.selectFrom('scheduled_callbacks').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) return fail('NotFound', `no scheduled callback with ID ${id}`);
-  if (row.state !== 'Scheduled') {
-    return fail(
-      'CallbackNotScheduled',
-      `callback ${id} is ${row.state}; only a Scheduled callback can change`,
-    );
-  }
+  if (row.state !== EDITABLE_CALLBACK_STATE) return notEditable(id, row.state);
   const bu = await getBusinessUnit(db);
   const merged = {
     phoneNumber: changes.phoneNumber ?? row.phone_number,
@@ -299,8 +352,7 @@ export async function updateCallback(
     ...(changes.scheduleDate === undefined ? {} : { scheduleDate: changes.scheduleDate }),
   };
   const checked = await checkCallback(db, now, bu, merged, ctx, {
-    at: Number(row.due_at),
-    timeZone: row.time_zone,
+    keepDue: { at: Number(row.due_at), timeZone: row.time_zone },
   });
   if (!checked.ok) return checked;
   const v = checked.value;
@@ -318,11 +370,12 @@ export async function updateCallback(
       updated_at: now,
     })
     .where('id', '=', id)
-    .where('state', '=', 'Scheduled')
+    .where('state', '=', EDITABLE_CALLBACK_STATE)
     .returningAll()
     .executeTakeFirst();
   if (!updated)
     return fail('CallbackNotScheduled', `callback ${id} was dispatched meanwhile; it can no longer change`);
+  recordEvents(db, [{ type: 'callback.rescheduled', at: now, callbackId: id, dueAt: v.dueAt }]);
   await recordAudit(db, now, ctx, {
     action: 'callback.updated',
     targetType: 'callback',
@@ -332,16 +385,39 @@ export async function updateCallback(
   return ok(toCallback(updated));
 }
 
+/** Cancels a callback that has not been dispatched yet. */
+export async function cancelCallback(
+  db: Executor,
+  now: number,
+  id: number,
+  ctx: OperationContext,
+): Promise<Result<ScheduledCallback, ChangeCallbackError>> {
+  const unauthorized = authorize(ctx, 'callbacks.cancel');
+  if (unauthorized) return unauthorized;
+  const [moved] = await transitionCallbacks(db, now, [id], 'Canceled');
+  const row = await db.selectFrom('scheduled_callbacks').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return fail('NotFound', `no scheduled callback with ID ${id}`);
+  if (!moved) return notEditable(id, row.state);
+  await recordAudit(db, now, ctx, { action: 'callback.canceled', targetType: 'callback', targetId: id });
+  return ok(toCallback(row));
+}
+
 /** How many callbacks are waiting for this number on this skill: scheduled, or queued as contacts. */
 export async function countPendingCallbacks(
   db: Executor,
   phoneNumber: string,
-  skillId: number,
-): Promise<number> {
+  skillRef: string | number,
+): Promise<Result<number, 'InvalidPhoneNumber' | 'InvalidSkillId'>> {
+  const skill = await requireSkill(db, skillRef, { label: 'Skill', active: false });
+  if (!skill.ok) return skill;
+  const bu = await getBusinessUnit(db);
+  const phone = parsePhoneNumber(phoneNumber, { defaultCountry: bu.defaultCountry });
+  if (!phone.ok) return phone;
+  const skillId = Number(skill.value.id);
   const scheduled = await db
     .selectFrom('scheduled_callbacks')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('phone_number', '=', phoneNumber)
+    .where('phone_number', '=', phone.value)
     .where('skill_id', '=', skillId)
     .where('state', 'in', ['Scheduled', 'Queued'])
     .executeTakeFirstOrThrow();
@@ -349,12 +425,12 @@ export async function countPendingCallbacks(
   const queued = await db
     .selectFrom('contacts')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('phone_number', '=', phoneNumber)
+    .where('phone_number', '=', phone.value)
     .where('skill_id', '=', skillId)
     .where('state', '=', 'Queued')
     .where('callback_id', 'is', null)
     .executeTakeFirstOrThrow();
-  return Number(scheduled.n) + Number(queued.n);
+  return ok(Number(scheduled.n) + Number(queued.n));
 }
 
 export async function getCallback(db: Executor, id: number): Promise<ScheduledCallback | undefined> {
@@ -381,35 +457,14 @@ export async function listCallbacks(
   return (await q.execute()).map(toCallback);
 }
 
-export type ChangeCallbackError = 'NotFound' | 'CallbackNotScheduled' | 'Unauthorized';
-
-/** Cancels a callback that has not been dispatched yet. */
-export async function cancelCallback(
-  db: Executor,
-  now: number,
-  id: number,
-  ctx: OperationContext,
-): Promise<Result<ScheduledCallback, ChangeCallbackError>> {
-  const unauthorized = denied(ctx, 'callbacks:write');
-  if (unauthorized) return unauthorized;
-  // Guarded on the state: a cancel racing the dispatch either wins or sees Queued.
-  const row = await db
-    .updateTable('scheduled_callbacks')
-    .set({ state: 'Canceled', updated_at: now })
-    .where('id', '=', id)
-    .where('state', '=', 'Scheduled')
-    .returningAll()
-    .executeTakeFirst();
-  if (!row) {
-    const existing = await getCallback(db, id);
-    if (!existing) return fail('NotFound', `no scheduled callback with ID ${id}`);
-    return fail(
-      'CallbackNotScheduled',
-      `callback ${id} is ${existing.state}; only a Scheduled callback can change`,
-    );
-  }
-  await recordAudit(db, now, ctx, { action: 'callback.canceled', targetType: 'callback', targetId: id });
-  return ok(toCallback(row));
+/** How many callbacks are in each state (metrics). */
+export async function countCallbacksByState(db: Executor): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('scheduled_callbacks')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('state')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
 }
 
 /**
@@ -417,7 +472,8 @@ export async function cancelCallback(
  * outbound Phone contact for its skill or target agent. Run inside one transaction: the claim,
  * the contacts, the queue entries and the state changes commit together or not at all. Set-based
  * — a few statements a batch, each `INSERT … SELECT` from the claimed rows — so that thousands a
- * second keep their time.
+ * second keep their time; the state change, the queueing and the audit are the same rules the
+ * one-at-a-time paths use, given the whole batch.
  */
 export async function dispatchDueCallbacks(
   db: Executor,
@@ -472,51 +528,58 @@ export async function dispatchDueCallbacks(
     )
     .returning(['id', 'callback_id', 'skill_id', 'target_agent_id'])
     .execute();
-  await db
-    .updateTable('scheduled_callbacks')
-    .set((eb) => ({
-      state: 'Queued',
-      updated_at: now,
-      contact_id: eb
-        .selectFrom('contacts')
-        .select('contacts.id')
-        .whereRef('contacts.callback_id', '=', 'scheduled_callbacks.id'),
-    }))
-    .where('id', 'in', ids)
-    .execute();
-  await db
-    .insertInto('queue_entries')
-    .values(
-      contacts.map((c) => ({
-        contact_id: c.id,
-        skill_id: c.skill_id,
-        target_agent_id: c.target_agent_id,
-        target_until: c.target_agent_id === null ? null : now + bu.agentWaitSeconds * 1000,
-        priority: 0,
-        queued_at: now,
-      })),
-    )
-    .execute();
-  const dueAt = new Map(claimed.map((c) => [Number(c.id), Number(c.due_at)]));
-  const dispatched = contacts.map((c) => ({
-    callbackId: Number(c.callback_id),
-    contactId: Number(c.id),
-    lateMs: now - (dueAt.get(Number(c.callback_id)) ?? now),
-  }));
-  await db
-    .insertInto('audit_log')
-    .values(
-      dispatched.map((d) => ({
-        at: now,
-        actor: 'scheduler',
-        channel: 'scheduler',
+  recordEvents(
+    db,
+    contacts.map((c) => ({
+      type: 'contact.created' as const,
+      at: now,
+      contactId: Number(c.id),
+      mediaType: 'Phone' as const,
+      state: 'Queued' as const,
+      skillId: c.skill_id === null ? null : Number(c.skill_id),
+      callbackId: Number(c.callback_id),
+    })),
+  );
+  const moved = await transitionCallbacks(db, now, ids, 'Queued', {
+    also: {
+      contact_id: (eb) =>
+        eb
+          .selectFrom('contacts')
+          .select('contacts.id')
+          .whereRef('contacts.callback_id', '=', 'scheduled_callbacks.id'),
+    },
+  });
+  await queueContacts(
+    db,
+    now,
+    contacts.map((c) => ({
+      contactId: Number(c.id),
+      skillId: c.skill_id === null ? null : Number(c.skill_id),
+      targetAgentId: c.target_agent_id === null ? null : Number(c.target_agent_id),
+      priority: 0,
+    })),
+    bu.agentWaitSeconds,
+  );
+  const dispatched = moved
+    .sort((a, b) => a.dueAt - b.dueAt || a.id - b.id)
+    .map((m) => ({
+      callbackId: m.id,
+      contactId: Number(m.contactId),
+      lateMs: now - m.dueAt,
+    }));
+  await recordAudit(
+    db,
+    now,
+    SCHEDULER,
+    dispatched.map(
+      (d): AuditRecord => ({
         action: 'callback.dispatched',
-        target_type: 'callback',
-        target_id: String(d.callbackId),
-        details: JSON.stringify({ contactId: d.contactId, lateMs: d.lateMs }),
-      })),
-    )
-    .execute();
+        targetType: 'callback',
+        targetId: d.callbackId,
+        details: { contactId: d.contactId, lateMs: d.lateMs },
+      }),
+    ),
+  );
   return dispatched;
 }
 

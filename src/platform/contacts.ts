@@ -1,24 +1,29 @@
 import { fail, ok, type Result } from '../result.js';
 import type { Executor } from '../storage/store.js';
+import { changeAgentState } from './agents.js';
 import { recordAudit } from './audit.js';
 import { getBusinessUnit } from './business-unit.js';
+import { transitionCallbacks } from './callback-states.js';
+import { recordEvents } from './events.js';
 import {
-  type Contact,
   type ContactState,
   type Direction,
-  denied,
   type MediaType,
   type OperationContext,
   parseId,
-  toContact,
 } from './model.js';
-import { queueScriptRun } from './script-runs.js';
+import { authorize } from './permissions.js';
+import { queueContacts, unqueueContact } from './queue.js';
+import { type Contact, toContact } from './resources.js';
+import { queueRun, releaseRun, signalRun } from './script-runs.js';
+import { getScript } from './scripts.js';
+import { requireSkill } from './skills.js';
 
 export interface StartContactInput {
   mediaType: MediaType;
   direction?: Direction;
-  /** `Active` (in a script, the default) or `Queued` (waiting for an agent of `skillId`). */
-  state?: Exclude<ContactState, 'Ended'>;
+  /** `Active` (in a script, the default), `Queued` (waiting for an agent of `skillId`), or `Ended` (history in a world). */
+  state?: ContactState;
   /** Fixed ID (world fixtures); otherwise the next one. */
   id?: number;
   skillId?: number | null;
@@ -31,9 +36,11 @@ export interface StartContactInput {
   ani?: string | null;
   dnis?: string | null;
   callbackId?: number | null;
+  /** For an `Ended` contact (a world's history). */
+  disconnectReason?: string | null;
 }
 
-/** Creates a contact; a Queued one also gets its queue entry (routing is the caller's next step). */
+/** Creates a contact; a Queued one is queued too (routing is the caller's next step). */
 export async function startContact(
   db: Executor,
   now: number,
@@ -55,29 +62,42 @@ export async function startContact(
       phone_number: input.phoneNumber ?? null,
       ani: input.ani ?? null,
       dnis: input.dnis ?? null,
-      disconnect_reason: null,
+      disconnect_reason: state === 'Ended' ? (input.disconnectReason ?? null) : null,
       callback_id: input.callbackId ?? null,
       created_at: now,
       updated_at: now,
-      ended_at: null,
+      ended_at: state === 'Ended' ? now : null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  const contact = toContact(row);
+  recordEvents(db, [
+    {
+      type: 'contact.created',
+      at: now,
+      contactId: contact.id,
+      mediaType: contact.mediaType,
+      state,
+      skillId: contact.skillId,
+      callbackId: contact.callbackId,
+    },
+  ]);
   if (state === 'Queued') {
     const wait = input.targetWaitSeconds ?? (await getBusinessUnit(db)).agentWaitSeconds;
-    await db
-      .insertInto('queue_entries')
-      .values({
-        contact_id: row.id,
-        skill_id: input.skillId ?? null,
-        target_agent_id: input.targetAgentId ?? null,
-        target_until: input.targetAgentId == null ? null : now + wait * 1000,
-        priority: input.priority ?? 0,
-        queued_at: now,
-      })
-      .execute();
+    await queueContacts(
+      db,
+      now,
+      [
+        {
+          contactId: contact.id,
+          skillId: contact.skillId,
+          targetAgentId: contact.targetAgentId,
+          priority: input.priority ?? 0,
+        },
+      ],
+      wait,
+    );
   }
-  const contact = toContact(row);
   await recordAudit(db, now, ctx, {
     action: 'contact.started',
     targetType: 'contact',
@@ -91,8 +111,9 @@ export type EndContactError = 'Unauthorized' | 'InvalidContactID' | 'ContactNotA
 
 /**
  * End a Contact: the contact leaves its queue, its agent is released to Available, a callback
- * it carried is Completed, and the audit log says who ended it and why. Checks, in order: the
- * actor may `contacts:end`, the ID is a number of a known contact, the contact is not Ended.
+ * it carried is Completed, its script owes its ONRELEASE, and the audit log says who ended it and
+ * why. Checks, in order: the actor may end contacts, the ID is a number of a known contact, the
+ * contact has not ended. Locks, in the platform's one order: the contact, its agent, its callback.
  */
 export async function endContact(
   db: Executor,
@@ -101,7 +122,7 @@ export async function endContact(
   reason: string,
   ctx: OperationContext,
 ): Promise<Result<Contact, EndContactError>> {
-  const unauthorized = denied(ctx, 'contacts:end');
+  const unauthorized = authorize(ctx, 'contacts.end');
   if (unauthorized) return unauthorized;
   const id = parseId(contactRef);
   if (id === undefined) {
@@ -127,39 +148,18 @@ export async function endContact(
     .returningAll()
     .executeTakeFirst();
   if (!updated) return fail('ContactNotActive', `contact ${id} has already ended`);
-  await db.deleteFrom('queue_entries').where('contact_id', '=', id).execute();
-  // Its script, wherever it is parked or running, owes an ONRELEASE: whichever process holds
-  // or next claims the run delivers it.
-  await db
-    .updateTable('script_runs')
-    .set({ released: 1, updated_at: now })
-    .where('contact_id', '=', id)
-    .execute();
-  if (updated.agent_id !== null) {
-    await db
-      .updateTable('agents')
-      .set({ state: 'Available', state_since: now })
-      .where('id', '=', Number(updated.agent_id))
-      .where('state', 'in', ['Inbound', 'Outbound'])
-      .execute();
-  }
-  if (updated.callback_id !== null) {
-    await db
-      .updateTable('scheduled_callbacks')
-      .set({ state: 'Completed', updated_at: now })
-      .where('id', '=', Number(updated.callback_id))
-      .where('state', 'in', ['Queued', 'Delivered'])
-      .execute();
-  }
+  await unqueueContact(db, id);
+  const scriptOwed = await releaseRun(db, now, id);
+  const agentId = updated.agent_id === null ? null : Number(updated.agent_id);
+  recordEvents(db, [{ type: 'contact.ended', at: now, contactId: id, reason, agentId, scriptOwed }]);
+  if (agentId !== null) await changeAgentState(db, now, agentId, 'Available', ['Inbound', 'Outbound']);
+  if (updated.callback_id !== null)
+    await transitionCallbacks(db, now, [Number(updated.callback_id)], 'Completed');
   await recordAudit(db, now, ctx, {
     action: 'contact.ended',
     targetType: 'contact',
     targetId: id,
-    details: {
-      reason,
-      previousState: row.state,
-      agentId: row.agent_id === null ? null : Number(row.agent_id),
-    },
+    details: { reason, previousState: row.state, agentId },
   });
   return ok(toContact(updated));
 }
@@ -185,24 +185,14 @@ export async function createContact(
   input: CreateContactInput,
   ctx: OperationContext,
 ): Promise<Result<Contact, 'Unauthorized' | 'InvalidSkillId' | 'InvalidScript'>> {
-  const unauthorized = denied(ctx, 'contacts:write');
+  const unauthorized = authorize(ctx, 'contacts.start');
   if (unauthorized) return unauthorized;
   if (input.skillId !== undefined) {
-    const skill = await db
-      .selectFrom('skills')
-      .select('active')
-      .where('id', '=', input.skillId)
-      .executeTakeFirst();
-    if (skill?.active !== 1)
-      return fail('InvalidSkillId', `no active skill with ID ${input.skillId}`, 'skillId');
+    const skill = await requireSkill(db, input.skillId, { label: 'skillId' });
+    if (!skill.ok) return skill;
   }
-  if (input.script !== undefined) {
-    const script = await db
-      .selectFrom('scripts')
-      .select('name')
-      .where('name', '=', input.script)
-      .executeTakeFirst();
-    if (!script) return fail('InvalidScript', `script '${input.script}' is not deployed`, 'script');
+  if (input.script !== undefined && !(await getScript(db, input.script))) {
+    return fail('InvalidScript', `script '${input.script}' is not deployed`, 'script');
   }
   const contact = await startContact(
     db,
@@ -217,13 +207,12 @@ export async function createContact(
     },
     ctx,
   );
-  if (input.script !== undefined)
-    await queueScriptRun(db, now, contact.id, input.script, input.variables ?? {});
+  if (input.script !== undefined) await queueRun(db, now, contact.id, input.script, input.variables ?? {});
   return ok(contact);
 }
 
 /**
- * Signals a contact's script: the signal waits in its script run until a process delivers it at
+ * Signals a contact's script: the signal waits with its run until a process delivers it at
  * ONSIGNAL (once the script is parked at STOP). Fails for unknown or ended contacts and for a
  * contact with no script running.
  */
@@ -234,24 +223,16 @@ export async function signalContact(
   params: string[],
   ctx: OperationContext,
 ): Promise<Result<Contact, 'Unauthorized' | 'InvalidContactID' | 'ContactNotActive' | 'NoScriptRunning'>> {
-  const unauthorized = denied(ctx, 'contacts:write');
+  const unauthorized = authorize(ctx, 'contacts.signal');
   if (unauthorized) return unauthorized;
   const id = parseId(contactRef);
   const contact = id === undefined ? undefined : await getContact(db, id);
   if (!contact) return fail('InvalidContactID', `no contact with ID ${String(contactRef)}`);
   if (contact.state === 'Ended') return fail('ContactNotActive', `contact ${contact.id} has already ended`);
-  const run = await db
-    .selectFrom('script_runs')
-    .select('signals')
-    .where('contact_id', '=', contact.id)
-    .executeTakeFirst();
-  if (!run) return fail('NoScriptRunning', `contact ${contact.id} has no script running to signal`);
-  const signals = [...(JSON.parse(run.signals) as string[][]), params.slice(0, 9)];
-  await db
-    .updateTable('script_runs')
-    .set({ signals: JSON.stringify(signals), updated_at: now })
-    .where('contact_id', '=', contact.id)
-    .execute();
+  if (!(await signalRun(db, now, contact.id, params))) {
+    return fail('NoScriptRunning', `contact ${contact.id} has no script running to signal`);
+  }
+  recordEvents(db, [{ type: 'contact.signaled', at: now, contactId: contact.id }]);
   await recordAudit(db, now, ctx, {
     action: 'contact.signaled',
     targetType: 'contact',
@@ -281,4 +262,14 @@ export async function listContacts(
   if (filter.afterId !== undefined) q = q.where('id', '>', filter.afterId);
   if (filter.limit !== undefined) q = q.limit(filter.limit);
   return (await q.execute()).map(toContact);
+}
+
+/** How many contacts are in each state (metrics). */
+export async function countContactsByState(db: Executor): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('contacts')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('state')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
 }

@@ -4,15 +4,15 @@ import {
   parsePhoneNumberFromString,
   validatePhoneNumberLength,
 } from 'libphonenumber-js/max';
+import { fail, ok, type Result } from '../result.js';
+import { quote } from '../text.js';
 
 export interface PhoneNumberOptions {
   defaultCountry: string;
   strict?: boolean;
 }
 
-export type PhoneNumberResult =
-  | { ok: true; value: string }
-  | { ok: false; code: 'InvalidPhoneNumber'; message: string };
+export type PhoneNumberResult = Result<string, 'InvalidPhoneNumber'>;
 
 const LITERAL = /^[0-9 +\-().]*$/;
 const EXAMPLE = 'use e.g. +4930123456';
@@ -47,7 +47,7 @@ export function parsePhoneNumber(text: string, options: PhoneNumberOptions): Pho
   if (parsePhoneNumberFromString(phone.number, { extract: false })?.number !== phone.number) {
     return invalid(`${subject} does not read as one unambiguous number; ${EXAMPLE}`);
   }
-  return { ok: true, value: phone.number };
+  return ok(phone.number);
 }
 
 export function isPhoneNumberLiteral(text: string): boolean {
@@ -72,12 +72,6 @@ function reason(text: string, defaultCountry: CountryCode | undefined, strict: b
   }
 }
 
-/** Bounded and escaped so any input fits in a one-line message. */
-function quote(text: string): string {
-  const head = text.slice(0, 80);
-  return JSON.stringify(head.length < text.length ? `${head}…` : head);
-}
-
 function invalid(message: string): PhoneNumberResult {
-  return { ok: false, code: 'InvalidPhoneNumber', message };
+  return fail('InvalidPhoneNumber', message);
 }

@@ -1,12 +1,15 @@
+import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import { fail, ok, type Result } from '../result.js';
 import type { ActionCatalog } from '../script/action-contract.js';
 import type { Executor, Store } from '../storage/store.js';
 import { getAgent, listAgents, setAgentState } from './agents.js';
+import { listAudit } from './audit.js';
 import { getBusinessUnit } from './business-unit.js';
 import {
   type CallbackChanges,
   cancelCallback,
+  countCallbacksByState,
   countPendingCallbacks,
   dispatchDueCallbacks,
   getCallback,
@@ -20,6 +23,7 @@ import {
 } from './callbacks.js';
 import {
   type CreateContactInput,
+  countContactsByState,
   createContact,
   endContact,
   getContact,
@@ -28,17 +32,13 @@ import {
   signalContact,
   startContact,
 } from './contacts.js';
-import {
-  type AgentState,
-  type AuditEntry,
-  type Contact,
-  type OperationContext,
-  parseId,
-  toAuditEntry,
-} from './model.js';
-import { parsePhoneNumber } from './phone-number.js';
+import { collectEvents, type PlatformEvent } from './events.js';
+import type { AgentState, OperationContext } from './model.js';
+import { authorize, type Operation } from './permissions.js';
+import type { Contact } from './resources.js';
 import { nextTargetWaitEnd, routeQueuedContacts } from './routing.js';
-import { deployScript, getScript } from './scripts.js';
+import { type ClaimOptions, claimRuns, finishRun, nextRunDue, parkRun } from './script-runs.js';
+import { deployScript, getScript, validateScript } from './scripts.js';
 import { issueSecurityUser, resolveSecurityUser } from './security.js';
 import { type CreateSkillInput, createSkill, listSkills } from './skills.js';
 import { authenticate, createToken, revokeToken } from './tokens.js';
@@ -50,74 +50,95 @@ class WorldRejected extends Error {
   }
 }
 
-/** What happened, told after it committed: the runtime resumes scripts, the server notifies peers. */
-export interface PlatformEvents {
-  /** `scriptOwed`: the contact's parked script still has its ONRELEASE to run. */
-  contactEnded?(contact: Contact, info: { scriptOwed: boolean }): void;
-  contactRouted?(routed: { contactId: number; agentId: number; callbackId: number | null }): void;
-  callbackScheduled?(callback: { id: number; dueAt: number }): void;
-  contactSignaled?(contactId: number): void;
-}
+/** Hears every change after the transaction that made it commits. */
+export type PlatformListener = (event: PlatformEvent) => void;
 
 export interface PlatformOptions {
   store: Store;
   clock: Clock;
-  /** Row locks for claiming due callbacks; on for PostgreSQL, where several processes claim at once. */
+  /** Row locks for claiming and routing; on for PostgreSQL, where several processes work at once. */
   lockRows?: boolean;
+  /**
+   * Told when a listener throws. The change it heard of has committed and stays so: a listener's
+   * failure never fails the operation. Default: written to stderr.
+   */
+  onListenerError?(error: unknown, event: PlatformEvent): void;
 }
+
+type ListFilter = { afterId?: number; limit?: number };
 
 /**
  * The platform's operations, each one transaction on the store, with routing run after any
  * change that can free an agent or queue a contact. Actions, the CLI and the HTTP API all call
- * these: one copy of every domain rule.
+ * these: one copy of every domain rule, and the one check of every permission (reads too).
  */
 export function createPlatform(options: PlatformOptions) {
   const { store, clock } = options;
-  const listeners: PlatformEvents[] = [];
-  const emit = <K extends keyof PlatformEvents>(
-    event: K,
-    ...args: Parameters<NonNullable<PlatformEvents[K]>>
-  ) => {
-    for (const l of listeners) (l[event] as ((...a: typeof args) => void) | undefined)?.(...args);
+  const lockRows = options.lockRows ?? false;
+  const listeners = new Set<PlatformListener>();
+  const onListenerError =
+    options.onListenerError ??
+    ((error: unknown, event: PlatformEvent) => console.error(`a listener of ${event.type} failed:`, error));
+
+  const publish = (events: readonly PlatformEvent[]) => {
+    for (const event of events) {
+      for (const listener of listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          onListenerError(error, event);
+        }
+      }
+    }
   };
-  const tx = <T>(work: (db: Executor, now: number) => Promise<T>) =>
-    store.transaction((trx) => work(trx, clock.now()));
-  const route = async (db: Executor, now: number) => {
-    const routed = await routeQueuedContacts(db, now);
-    return routed;
+  /** One transaction; the events it recorded are told once it has committed. */
+  const tx = async <T>(work: (db: Executor, now: number) => Promise<T>): Promise<T> => {
+    const { value, events } = await store.transaction((trx) =>
+      collectEvents(trx, () => work(trx, clock.now())),
+    );
+    publish(events);
+    return value;
   };
-  const tellRouted = (routed: Awaited<ReturnType<typeof routeQueuedContacts>>) => {
-    for (const r of routed) emit('contactRouted', r);
+  const route = (db: Executor, now: number) => routeQueuedContacts(db, now, { lockRows });
+  /** A read: the actor must hold its permission. */
+  const read = <T>(ctx: OperationContext, operation: Operation, work: () => Promise<T>) => {
+    const unauthorized = authorize(ctx, operation);
+    return unauthorized ? Promise.resolve(unauthorized) : work().then(ok);
   };
+  const found = <T, C extends string>(value: T | undefined, code: C, message: string) =>
+    value === undefined ? fail(code, message) : ok(value);
 
   return {
     store,
     clock,
-    on(events: PlatformEvents): () => void {
-      listeners.push(events);
-      return () => {
-        const i = listeners.indexOf(events);
-        if (i >= 0) listeners.splice(i, 1);
-      };
+    /** Listens to every change; returns the function that stops listening. */
+    on(listener: PlatformListener): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
+
+    /**
+     * Whether the actor may do `operation` at all, before its input is read (the HTTP layer asks,
+     * so that a token without the permission gets 403 whatever its body holds). The operation
+     * itself checks again, with its subject known.
+     */
+    authorize: (ctx: OperationContext, operation: Operation) => authorize(ctx, operation, 'unknown'),
 
     /** Loads a world fixture into an empty store. */
     async loadWorld(value: unknown): Promise<Result<void, 'InvalidWorld'>> {
       const checked = checkWorld(value);
       if (!checked.ok) return checked;
-      const loaded = await tx(async (db, now) => {
+      return tx(async (db, now) => {
         const r = await loadWorld(db, now, checked.value);
         // Thrown, not returned, so that the half-loaded world rolls back and the store stays empty.
         if (!r.ok) throw new WorldRejected(r);
         await store.continueIds(db);
-        return ok(await route(db, now));
+        await route(db, now);
+        return ok(undefined);
       }).catch((thrown: unknown) => {
         if (thrown instanceof WorldRejected) return thrown.result;
         throw thrown;
       });
-      if (!loaded.ok) return loaded;
-      tellRouted(loaded.value);
-      return ok(undefined);
     },
 
     businessUnit: () => getBusinessUnit(store.db),
@@ -127,76 +148,48 @@ export function createPlatform(options: PlatformOptions) {
 
     resolveSecurityUser: (handle: string) => resolveSecurityUser(store.db, handle),
 
-    async startContact(input: StartContactInput, ctx: OperationContext): Promise<Contact> {
-      const [contact, routed] = await tx(async (db, now) => {
-        const c = await startContact(db, now, input, ctx);
-        return [c, c.state === 'Queued' ? await route(db, now) : []] as const;
-      });
-      tellRouted(routed);
-      return contact;
-    },
+    /** A contact as a simulation or world starts it (no checks: the caller made the input). */
+    startContact: (input: StartContactInput, ctx: OperationContext): Promise<Contact> =>
+      tx(async (db, now) => {
+        const contact = await startContact(db, now, input, ctx);
+        if (contact.state === 'Queued') await route(db, now);
+        return contact;
+      }),
 
-    async createContact(input: CreateContactInput, ctx: OperationContext) {
-      const result = await tx(async (db, now) => {
+    createContact: (input: CreateContactInput, ctx: OperationContext) =>
+      tx(async (db, now) => {
         const r = await createContact(db, now, input, ctx);
-        return r.ok ? { ...r, routed: r.value.state === 'Queued' ? await route(db, now) : [] } : r;
-      });
-      if (result.ok) {
-        tellRouted(result.routed);
-        emit('contactSignaled', result.value.id);
-      }
-      return result;
-    },
-
-    async endContact(contactRef: string | number, reason: string, ctx: OperationContext) {
-      const result = await tx(async (db, now) => {
-        const r = await endContact(db, now, contactRef, reason, ctx);
-        if (!r.ok) return r;
-        const run = await db
-          .selectFrom('script_runs')
-          .select('status')
-          .where('contact_id', '=', r.value.id)
-          .executeTakeFirst();
-        return {
-          ...r,
-          scriptOwed: run !== undefined,
-          routed: await route(db, now),
-        };
-      });
-      if (result.ok) {
-        emit('contactEnded', result.value, { scriptOwed: result.scriptOwed });
-        tellRouted(result.routed);
-      }
-      return result;
-    },
-
-    signalContact: (contactRef: string | number, params: string[], ctx: OperationContext) =>
-      tx((db, now) => signalContact(db, now, contactRef, params, ctx)).then((r) => {
-        if (r.ok) emit('contactSignaled', r.value.id);
+        if (r.ok && r.value.state === 'Queued') await route(db, now);
         return r;
       }),
+
+    endContact: (contactRef: string | number, reason: string, ctx: OperationContext) =>
+      tx(async (db, now) => {
+        const r = await endContact(db, now, contactRef, reason, ctx);
+        if (r.ok) await route(db, now);
+        return r;
+      }),
+
+    signalContact: (contactRef: string | number, params: string[], ctx: OperationContext) =>
+      tx((db, now) => signalContact(db, now, contactRef, params, ctx)),
 
     deployScript: (text: string, catalog: ActionCatalog, ctx: OperationContext) =>
       tx((db, now) => deployScript(db, now, text, catalog, ctx)),
 
-    async scheduleCallback(
+    /** Validates a script without deploying it (a `scripts:read` operation). */
+    validateScript: (text: string, catalog: ActionCatalog, ctx: OperationContext) =>
+      read(ctx, 'scripts.validate', async () => validateScript(text, catalog)),
+
+    scheduleCallback: (
       input: ScheduleCallbackInput,
       ctx: OperationContext,
-      idempotency?: { key: string; requestHash: string },
-    ) {
-      const result = await tx((db, now) => scheduleCallback(db, now, input, ctx, idempotency));
-      if (result.ok)
-        emit('callbackScheduled', { id: result.value.id, dueAt: Date.parse(result.value.scheduledFor) });
-      return result;
-    },
+      options: { idempotencyKey?: string } = {},
+    ) => tx((db, now) => scheduleCallback(db, now, input, ctx, options)),
 
     cancelCallback: (id: number, ctx: OperationContext) => tx((db, now) => cancelCallback(db, now, id, ctx)),
 
-    async updateCallback(id: number, changes: CallbackChanges, ctx: OperationContext) {
-      const result = await tx((db, now) => updateCallback(db, now, id, changes, ctx));
-      if (result.ok) emit('callbackScheduled', { id, dueAt: Date.parse(result.value.scheduledFor) });
-      return result;
-    },
+    updateCallback: (id: number, changes: CallbackChanges, ctx: OperationContext) =>
+      tx((db, now) => updateCallback(db, now, id, changes, ctx)),
 
     createSkill: (input: CreateSkillInput, ctx: OperationContext) =>
       tx((db, now) => createSkill(db, now, input, ctx)),
@@ -208,83 +201,82 @@ export function createPlatform(options: PlatformOptions) {
 
     authenticate: (token: string) => authenticate(store.db, token),
 
-    /** Reads: no transaction, no permission check (the caller checks `*:read`). */
+    /** Reads: each checks the actor's permission, as writes do. */
     read: {
-      contact: (id: number) => getContact(store.db, id),
-      contacts: (filter: Parameters<typeof listContacts>[1]) => listContacts(store.db, filter),
-      callback: (id: number) => getCallback(store.db, id),
-      callbacks: (filter: Parameters<typeof listCallbacks>[1]) => listCallbacks(store.db, filter),
-      agent: (id: number) => getAgent(store.db, id),
-      agents: (options: Parameters<typeof listAgents>[1]) => listAgents(store.db, options),
-      skills: (options: Parameters<typeof listSkills>[1]) => listSkills(store.db, options),
-      script: (name: string) => getScript(store.db, name),
-      async audit(options: { afterId?: number; limit?: number }) {
-        let q = store.db.selectFrom('audit_log').selectAll().orderBy('id');
-        if (options.afterId !== undefined) q = q.where('id', '>', options.afterId);
-        if (options.limit !== undefined) q = q.limit(options.limit);
-        return (await q.execute()).map(toAuditEntry);
+      contact: (id: number, ctx: OperationContext) =>
+        read(ctx, 'contacts.read', () => getContact(store.db, id)).then((r) =>
+          r.ok ? found(r.value, 'InvalidContactID', `no contact with ID ${id}`) : r,
+        ),
+      contacts: (filter: Parameters<typeof listContacts>[1], ctx: OperationContext) =>
+        read(ctx, 'contacts.read', () => listContacts(store.db, filter)),
+      callback: (id: number, ctx: OperationContext) =>
+        read(ctx, 'callbacks.read', () => getCallback(store.db, id)).then((r) =>
+          r.ok ? found(r.value, 'NotFound', `no scheduled callback with ID ${id}`) : r,
+        ),
+      callbacks: (filter: Parameters<typeof listCallbacks>[1], ctx: OperationContext) =>
+        read(ctx, 'callbacks.read', () => listCallbacks(store.db, filter)),
+      agent: (id: number, ctx: OperationContext) =>
+        read(ctx, 'agents.read', () => getAgent(store.db, id)).then((r) =>
+          r.ok ? found(r.value, 'NotFound', `no agent with ID ${id}`) : r,
+        ),
+      agents: (filter: ListFilter, ctx: OperationContext) =>
+        read(ctx, 'agents.read', () => listAgents(store.db, filter)),
+      skills: (filter: ListFilter, ctx: OperationContext) =>
+        read(ctx, 'skills.read', () => listSkills(store.db, filter)),
+      script: (name: string, ctx: OperationContext) =>
+        read(ctx, 'scripts.read', () => getScript(store.db, name)).then((r) =>
+          r.ok ? found(r.value, 'NotFound', `no script named '${name}' is deployed`) : r,
+        ),
+      audit: (filter: ListFilter, ctx: OperationContext) =>
+        read(ctx, 'audit.read', () => listAudit(store.db, filter)),
+      /** Whether the database answers (health checks: no actor). */
+      async health(): Promise<boolean> {
+        try {
+          await sql`select 1`.execute(store.db);
+          return true;
+        } catch {
+          return false;
+        }
       },
+      /** Contacts and callbacks by state (metrics: no actor). */
+      stateCounts: async () => ({
+        contacts: await countContactsByState(store.db),
+        callbacks: await countCallbacksByState(store.db),
+      }),
     },
 
     /** QUERYCALLBACK: callbacks waiting for this number (any format the BU can read) on this skill. */
-    async countPendingCallbacks(
-      phoneNumber: string,
-      skillRef: string | number,
-    ): Promise<Result<number, 'InvalidPhoneNumber' | 'InvalidSkillId'>> {
-      const skillId = parseId(skillRef);
-      if (skillId === undefined) {
-        return fail('InvalidSkillId', `Skill '${String(skillRef)}' is not a skill ID (a positive number)`);
-      }
-      const skill = await store.db
-        .selectFrom('skills')
-        .select('id')
-        .where('id', '=', skillId)
-        .executeTakeFirst();
-      if (!skill) return fail('InvalidSkillId', `no skill with ID ${skillId}`);
-      const bu = await getBusinessUnit(store.db);
-      const phone = parsePhoneNumber(phoneNumber, { defaultCountry: bu.defaultCountry });
-      if (!phone.ok) return phone;
-      return ok(await countPendingCallbacks(store.db, phone.value, skillId));
-    },
+    countPendingCallbacks: (phoneNumber: string, skillRef: string | number) =>
+      countPendingCallbacks(store.db, phoneNumber, skillRef),
 
     /** QUEUECALLBACK: a live outbound Phone contact, queued now to the skill or target agent. */
-    async queueCallback(input: QueueCallbackInput, ctx: OperationContext) {
-      const result = await tx(async (db, now) => {
+    queueCallback: (input: QueueCallbackInput, ctx: OperationContext) =>
+      tx(async (db, now) => {
         const r = await queueCallback(db, now, input, ctx);
-        return r.ok ? { ...r, routed: await route(db, now) } : r;
-      });
-      if (result.ok) tellRouted(result.routed);
-      return result;
-    },
+        if (r.ok) await route(db, now);
+        return r;
+      }),
 
-    async setAgentState(agentId: number, state: AgentState, ctx: OperationContext) {
-      const result = await tx(async (db, now) => {
+    setAgentState: (agentId: number, state: AgentState, ctx: OperationContext) =>
+      tx(async (db, now) => {
         const r = await setAgentState(db, now, agentId, state, ctx);
-        return r.ok ? { ...r, routed: state === 'Available' ? await route(db, now) : [] } : r;
-      });
-      if (result.ok) tellRouted(result.routed);
-      return result;
-    },
+        if (r.ok && state === 'Available') await route(db, now);
+        return r;
+      }),
 
-    /** Dispatches what is due now and routes; returns what it dispatched. */
-    async dispatchDue(limit?: number) {
-      const result = await tx(async (db, now) => {
+    /** Dispatches what is due now, and routes; returns what it dispatched. */
+    dispatchDue: (limit?: number) =>
+      tx(async (db, now) => {
         const dispatched = await dispatchDueCallbacks(db, now, {
           ...(limit === undefined ? {} : { limit }),
-          lockRows: options.lockRows ?? false,
+          lockRows,
         });
-        return { dispatched, routed: await route(db, now) };
-      });
-      tellRouted(result.routed);
-      return result.dispatched;
-    },
+        await route(db, now);
+        return dispatched;
+      }),
 
-    /** Routing on its own: after a target agent's wait ran out, for instance. */
-    async route() {
-      const routed = await tx(route);
-      tellRouted(routed);
-      return routed;
-    },
+    /** Routing on its own: after a target agent's wait ran out, or routing was contended. */
+    route: () => tx(route),
 
     /** The next moment something becomes due without any other event (a callback, a target wait). */
     async nextWakeAt(): Promise<number | null> {
@@ -296,16 +288,30 @@ export function createPlatform(options: PlatformOptions) {
       return wait === null ? due : Math.min(due, wait);
     },
 
-    /** Everything a simulation reports at its end. */
-    async snapshot() {
-      const audit = await store.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
-      return {
-        contacts: await listContacts(store.db),
-        callbacks: await listCallbacks(store.db),
-        agents: await listAgents(store.db),
-        audit: audit.map(toAuditEntry) as AuditEntry[],
-      };
+    /**
+     * The script-run work queue (platform/script-runs.ts), for the process that runs scripts: claim
+     * what can run, then park or finish each run claimed.
+     */
+    runs: {
+      claim: (options: Omit<ClaimOptions, 'lockRows'>) =>
+        tx((db, now) => claimRuns(db, now, { ...options, lockRows })),
+      park: (
+        contactId: number,
+        owner: string,
+        parked: Parameters<typeof parkRun>[4],
+        consumedSignals: readonly number[],
+      ) => tx((db, now) => parkRun(db, now, contactId, owner, parked, consumedSignals)),
+      finish: (contactId: number, owner: string) => tx((db) => finishRun(db, contactId, owner)),
+      nextDue: () => nextRunDue(store.db),
     },
+
+    /** Everything a simulation reports at its end. */
+    snapshot: async () => ({
+      contacts: await listContacts(store.db),
+      callbacks: await listCallbacks(store.db),
+      agents: await listAgents(store.db),
+      audit: await listAudit(store.db),
+    }),
   };
 }
 

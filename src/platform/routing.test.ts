@@ -1,10 +1,13 @@
+import type { KyselyPlugin } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OpenWorld, openWorld, withAgents } from '../../test/support/platform.js';
 import { baseWorld, chain, runActions } from '../../test/support/simulate.js';
+import { describeEachStore } from '../../test/support/stores.js';
 import { createSimulatedClock } from '../clock.js';
 import { openSqliteStore } from '../storage/sqlite/open-sqlite.js';
 import type { OperationContext } from './model.js';
 import { createPlatform } from './platform.js';
+import { routeQueuedContacts } from './routing.js';
 
 const API: OperationContext = { channel: 'api' };
 
@@ -148,7 +151,46 @@ describe('a callback a script schedules, with the simulation run on (--until)', 
         until: Date.parse('2026-11-23T12:00:00Z'),
       },
     );
-    expect(report.trace.map((t) => t.at)).toEqual(Array(4).fill('2026-11-23T08:00:00.000Z'));
+    const actions = report.trace.filter((t) => t.event === undefined);
+    expect(actions.map((t) => t.at)).toEqual(Array(4).fill('2026-11-23T08:00:00.000Z'));
+    // What the clock brought after the script, in the trace too (DESIGN §4).
+    expect(report.trace.filter((t) => t.event !== undefined)).toEqual([
+      {
+        at: '2026-11-23T09:00:00.000Z',
+        event: 'callback.dispatched',
+        callbackId: 1,
+        contactId: 5004,
+        lateMs: 0,
+      },
+      {
+        at: '2026-11-23T09:00:00.000Z',
+        event: 'contact.queued',
+        contactId: 5004,
+        skillId: 2001,
+        targetAgentId: null,
+      },
+      {
+        at: '2026-11-23T09:00:00.000Z',
+        event: 'contact.routed',
+        contactId: 5004,
+        agentId: 1002,
+        callbackId: 1,
+      },
+      {
+        at: '2026-11-23T09:00:00.000Z',
+        event: 'agent.state_changed',
+        agentId: 1002,
+        from: 'Available',
+        to: 'Outbound',
+      },
+      {
+        at: '2026-11-23T09:00:00.000Z',
+        event: 'callback.delivered',
+        callbackId: 1,
+        contactId: 5004,
+        agentId: 1002,
+      },
+    ]);
     // 10:00 wall-clock in ana's Europe/Madrid is 09:00 UTC.
     expect(report.world.callbacks[0]).toMatchObject({
       state: 'Delivered',
@@ -443,6 +485,149 @@ describe('loading a world', () => {
       expect((await platform.snapshot()).agents.map((a) => a.id)).toEqual([1001, 1002, 1003]);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describeEachStore('routing at scale and under races', (kind) => {
+  const NOW_MS = Date.parse('2026-11-23T08:00:00Z');
+  const SKILL_TAKEN = 2001;
+  const SKILL_NOBODY_HAS = 2002;
+
+  /** `agents` Available on skill 2001, none on 2002. */
+  function crowd(agents: number) {
+    return {
+      ...baseWorld(),
+      agents: Array.from({ length: agents }, (_, i) => ({
+        id: 3000 + i,
+        username: `agent${i}`,
+        state: 'Available',
+        skills: [SKILL_TAKEN],
+      })),
+      contacts: [],
+    };
+  }
+
+  it('reads rows in proportion to the free agents, not to a backlog on a skill nobody has', async () => {
+    const store = await kind.open();
+    try {
+      const clock = createSimulatedClock(NOW_MS);
+      const platform = createPlatform({ store, clock, lockRows: kind.name === 'postgres' });
+      const loaded = await platform.loadWorld(crowd(5));
+      if (!loaded.ok) throw new Error(loaded.message);
+      // A night's email backlog: 5,000 contacts queued on a skill no agent has.
+      const backlog = 5_000;
+      for (let start = 0; start < backlog; start += 500) {
+        const rows = await store.db
+          .insertInto('contacts')
+          .values(
+            Array.from({ length: 500 }, () => ({
+              media_type: 'Email',
+              direction: 'Inbound',
+              state: 'Queued',
+              skill_id: SKILL_NOBODY_HAS,
+              created_at: NOW_MS,
+              updated_at: NOW_MS,
+            })),
+          )
+          .returning('id')
+          .execute();
+        await store.db
+          .insertInto('queue_entries')
+          .values(
+            rows.map((r) => ({
+              contact_id: r.id,
+              skill_id: SKILL_NOBODY_HAS,
+              target_agent_id: null,
+              target_until: null,
+              priority: 0,
+              queued_at: NOW_MS,
+            })),
+          )
+          .execute();
+      }
+      // Two calls the free agents can take.
+      for (let i = 0; i < 2; i++) {
+        await store.db.transaction().execute(async (trx) => {
+          const [c] = await trx
+            .insertInto('contacts')
+            .values({
+              media_type: 'Phone',
+              direction: 'Inbound',
+              state: 'Queued',
+              skill_id: SKILL_TAKEN,
+              created_at: NOW_MS,
+              updated_at: NOW_MS,
+            })
+            .returning('id')
+            .execute();
+          await trx
+            .insertInto('queue_entries')
+            .values({
+              contact_id: Number(c?.id),
+              skill_id: SKILL_TAKEN,
+              target_agent_id: null,
+              target_until: null,
+              priority: 0,
+              queued_at: NOW_MS + i,
+            })
+            .execute();
+        });
+      }
+      let rowsRead = 0;
+      const counter: KyselyPlugin = {
+        transformQuery: (args) => args.node,
+        transformResult: async (args) => {
+          rowsRead += args.result.rows.length;
+          return args.result;
+        },
+      };
+      const routed = await store.transaction((trx) =>
+        routeQueuedContacts(trx.withPlugin(counter), NOW_MS, { lockRows: kind.name === 'postgres' }),
+      );
+      expect(routed.map((r) => r.agentId)).toEqual([3000, 3001]);
+      // The free agents, their skills, the two contacts and the rows changed: dozens, not thousands.
+      expect(rowsRead).toBeLessThan(50);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('never fails, nor gives an agent two contacts, when two processes route at once', async () => {
+    const [first, second] = await kind.openPair();
+    try {
+      const clock = createSimulatedClock(NOW_MS);
+      const lockRows = kind.name === 'postgres';
+      const a = createPlatform({ store: first, clock, lockRows });
+      const b = createPlatform({ store: second, clock, lockRows });
+      const loaded = await a.loadWorld(crowd(10));
+      if (!loaded.ok) throw new Error(loaded.message);
+      const contacts = 40;
+      const started = await Promise.allSettled(
+        Array.from({ length: contacts }, (_, i) =>
+          (i % 2 === 0 ? a : b).startContact(
+            { mediaType: 'Phone', direction: 'Inbound', state: 'Queued', skillId: SKILL_TAKEN },
+            API,
+          ),
+        ),
+      );
+      expect(started.filter((s) => s.status === 'rejected')).toEqual([]);
+      // What a race passed over (routing.contended), the scheduler routes on its next look.
+      await a.route();
+      const active = await first.db
+        .selectFrom('contacts')
+        .select(['id', 'agent_id'])
+        .where('state', '=', 'Active')
+        .where('skill_id', '=', SKILL_TAKEN)
+        .execute();
+      expect(active).toHaveLength(10);
+      expect(new Set(active.map((c) => c.agent_id)).size).toBe(10);
+      const busy = await first.db.selectFrom('agents').select('state').where('id', '>=', 3000).execute();
+      expect(busy.every((agent) => agent.state === 'Inbound')).toBe(true);
+      const queued = await first.db.selectFrom('queue_entries').select('contact_id').execute();
+      expect(queued).toHaveLength(contacts - 10);
+    } finally {
+      await first.close();
     }
   });
 });

@@ -1,6 +1,11 @@
 import type { Executor } from '../storage/store.js';
-import { recordAudit } from './audit.js';
-import { queueScriptRun } from './script-runs.js';
+import { changeAgentState } from './agents.js';
+import { type AuditRecord, recordAudit } from './audit.js';
+import { transitionCallbacks } from './callback-states.js';
+import { recordEvents } from './events.js';
+import { SCHEDULER } from './model.js';
+import { unqueueContact } from './queue.js';
+import { queueRun } from './script-runs.js';
 
 export interface RoutedContact {
   contactId: number;
@@ -8,120 +13,240 @@ export interface RoutedContact {
   callbackId: number | null;
 }
 
+export interface RoutingOptions {
+  /**
+   * PostgreSQL, where several transactions route at once: every row routing changes is first
+   * locked with SKIP LOCKED. SQLite has one writer at a time and needs none.
+   */
+  lockRows: boolean;
+}
+
+/** Compound SELECTs per statement: SQLite allows 500; stay well under. */
+const SKILLS_PER_QUERY = 100;
+
+interface Candidate {
+  contactId: number;
+  skillId: number | null;
+  targetAgentId: number | null;
+  /** Only the target agent may take it (its wait has not run out). */
+  targetOnly: boolean;
+  priority: number;
+  queuedAt: number;
+}
+
 /**
- * Offers queued contacts to agents: highest priority first, then queue order; each goes to its
- * target agent while the target wait lasts, else to the longest-idle Available agent with its
- * skill. Every assignment is guarded (`state = 'Available'`, queue row still there) so that two
- * processes routing at once never give one contact two agents or one agent two contacts.
+ * Offers queued contacts to the agents who can take work: highest priority first, then queue
+ * order; each goes to its target agent while the target wait lasts, else to the longest-idle
+ * Available agent with its skill. Its cost follows the free agents, never the backlog: it reads
+ * the free agents and their skills, then — in one statement — for each of those skills only as
+ * many queued contacts as there are free agents with it (an index range each), plus the contacts
+ * waiting for one of those agents; it assigns in that order and stops when no agent is left.
+ *
+ * Under races (PostgreSQL) it never waits and never fails: each contact and agent is locked with
+ * SKIP LOCKED before it is changed, and one held by another transaction is passed over — that
+ * transaction is routing or ending it. What was passed over is reported (`routing.contended`), so
+ * the scheduler looks again shortly. The platform's one lock order is contact, then agent, then
+ * callback; routing, which never waits, cannot take part in a deadlock.
  */
-export async function routeQueuedContacts(db: Executor, now: number): Promise<RoutedContact[]> {
-  const routed: RoutedContact[] = [];
-  const anyAvailable = await db
+export async function routeQueuedContacts(
+  db: Executor,
+  now: number,
+  options: RoutingOptions,
+): Promise<RoutedContact[]> {
+  const free = await db
     .selectFrom('agents')
-    .select('id')
-    .where('state', '=', 'Available')
-    .where('active', '=', 1)
-    .limit(1)
-    .executeTakeFirst();
-  if (!anyAvailable) return routed;
-
-  const queue = await db
-    .selectFrom('queue_entries')
-    .innerJoin('contacts', 'contacts.id', 'queue_entries.contact_id')
-    .select([
-      'queue_entries.contact_id',
-      'queue_entries.skill_id',
-      'queue_entries.target_agent_id',
-      'queue_entries.target_until',
-      'contacts.callback_id',
-    ])
-    .orderBy('queue_entries.priority', 'desc')
-    .orderBy('queue_entries.queued_at')
-    .orderBy('queue_entries.contact_id')
-    .execute();
-
-  for (const entry of queue) {
-    const targetOnly =
-      entry.target_agent_id !== null && (entry.target_until === null || now < Number(entry.target_until));
-    let agents = db
-      .selectFrom('agents')
-      .select('agents.id')
-      .where('agents.state', '=', 'Available')
-      .where('agents.active', '=', 1)
-      // An agent set Available by hand while still on a contact must not be given a second one.
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('contacts')
-              .select('contacts.id')
-              .whereRef('contacts.agent_id', '=', 'agents.id')
-              .where('contacts.state', '=', 'Active'),
-          ),
+    .select('agents.id')
+    .where('agents.state', '=', 'Available')
+    .where('agents.active', '=', 1)
+    // An agent set Available by hand while still on a contact must not be given a second one.
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('contacts')
+            .select('contacts.id')
+            .whereRef('contacts.agent_id', '=', 'agents.id')
+            .where('contacts.state', '=', 'Active'),
         ),
-      );
-    if (targetOnly) {
-      agents = agents.where('agents.id', '=', Number(entry.target_agent_id));
-    } else if (entry.skill_id !== null) {
-      agents = agents
-        .innerJoin('agent_skills', 'agent_skills.agent_id', 'agents.id')
-        .where('agent_skills.skill_id', '=', Number(entry.skill_id));
-    } else {
+      ),
+    )
+    .orderBy('agents.state_since')
+    .orderBy('agents.id')
+    .execute();
+  if (free.length === 0) return [];
+  /** Free agents, longest idle first; each leaves the list when it gets a contact or is lost to a lock. */
+  const idle = free.map((a) => Number(a.id));
+  const skillsOf = new Map<number, Set<number>>(idle.map((id) => [id, new Set()]));
+  const agentsPerSkill = new Map<number, number>();
+  for (const row of await db
+    .selectFrom('agent_skills')
+    .select(['agent_id', 'skill_id'])
+    .where('agent_id', 'in', idle)
+    .execute()) {
+    const skill = Number(row.skill_id);
+    skillsOf.get(Number(row.agent_id))?.add(skill);
+    agentsPerSkill.set(skill, (agentsPerSkill.get(skill) ?? 0) + 1);
+  }
+
+  const candidates = await readCandidates(db, now, idle, agentsPerSkill);
+  if (candidates.length === 0) return [];
+
+  const routed: RoutedContact[] = [];
+  const audit: AuditRecord[] = [];
+  const skillScripts = new Map<number, string | null>();
+  let skipped = 0;
+  for (const candidate of candidates) {
+    if (idle.length === 0) break;
+    const eligible = idle.filter((agentId) =>
+      candidate.targetOnly
+        ? agentId === candidate.targetAgentId
+        : candidate.skillId !== null && skillsOf.get(agentId)?.has(candidate.skillId),
+    );
+    if (eligible.length === 0) continue;
+    let contactQuery = db
+      .selectFrom('contacts')
+      .select(['id', 'callback_id'])
+      .where('id', '=', candidate.contactId)
+      .where('state', '=', 'Queued');
+    if (options.lockRows) contactQuery = contactQuery.forUpdate().skipLocked();
+    const contact = await contactQuery.executeTakeFirst();
+    if (!contact) {
+      skipped++;
       continue;
     }
-    const agent = await agents.orderBy('agents.state_since').orderBy('agents.id').limit(1).executeTakeFirst();
-    if (!agent) continue;
-
-    const agentId = Number(agent.id);
-    const contactId = Number(entry.contact_id);
-    const callbackId = entry.callback_id === null ? null : Number(entry.callback_id);
-    const taken = await db.deleteFrom('queue_entries').where('contact_id', '=', contactId).executeTakeFirst();
-    if (Number(taken.numDeletedRows) !== 1) continue;
-    // A delivered callback puts the agent Outbound; any other queued contact (QUEUECALLBACK
-    // included) is taken in the ACD state, Inbound.
-    const claimed = await db
-      .updateTable('agents')
-      .set({ state: callbackId === null ? 'Inbound' : 'Outbound', state_since: now })
-      .where('id', '=', agentId)
-      .where('state', '=', 'Available')
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) {
-      throw new Error(`agent ${agentId} stopped being Available while routing contact ${contactId}`);
-    }
-    await db
-      .updateTable('contacts')
-      .set({ state: 'Active', agent_id: agentId, updated_at: now })
-      .where('id', '=', contactId)
-      .execute();
-    if (callbackId !== null) {
-      await db
-        .updateTable('scheduled_callbacks')
-        .set({ state: 'Delivered', updated_at: now })
-        .where('id', '=', callbackId)
-        .execute();
-    }
-    // "A custom outbound script associated with the skill" runs for the contact it delivers;
-    // queued here, in the same transaction, so that a crash cannot deliver without it.
-    if (entry.skill_id !== null) await queueSkillScript(db, now, contactId, Number(entry.skill_id));
-    await recordAudit(
-      db,
-      now,
-      { channel: 'scheduler' },
-      {
-        action: 'contact.routed',
-        targetType: 'contact',
-        targetId: contactId,
-        details: { agentId, callbackId },
-      },
-    );
-    routed.push({ contactId, agentId, callbackId });
+    const agentId = await takeAgent(db, eligible, options);
+    for (const lost of agentId.lost) idle.splice(idle.indexOf(lost), 1);
+    skipped += agentId.lost.length;
+    if (agentId.taken === undefined) continue;
+    idle.splice(idle.indexOf(agentId.taken), 1);
+    const callbackId = contact.callback_id === null ? null : Number(contact.callback_id);
+    await assign(db, now, candidate, agentId.taken, callbackId, skillScripts);
+    routed.push({ contactId: candidate.contactId, agentId: agentId.taken, callbackId });
+    audit.push({
+      action: 'contact.routed',
+      targetType: 'contact',
+      targetId: candidate.contactId,
+      details: { agentId: agentId.taken, callbackId },
+    });
   }
+  await recordAudit(db, now, SCHEDULER, audit);
+  if (skipped > 0) recordEvents(db, [{ type: 'routing.contended', at: now, skipped }]);
   return routed;
 }
 
-async function queueSkillScript(db: Executor, now: number, contactId: number, skillId: number) {
-  const skill = await db.selectFrom('skills').select('script').where('id', '=', skillId).executeTakeFirst();
-  if (!skill?.script) return;
-  await queueScriptRun(db, now, contactId, skill.script);
+/**
+ * The queued contacts the free agents could take, in queue order: those waiting for one of them,
+ * and for each of their skills the first `agentsPerSkill` contacts any agent with the skill may take.
+ */
+async function readCandidates(
+  db: Executor,
+  now: number,
+  idle: readonly number[],
+  agentsPerSkill: ReadonlyMap<number, number>,
+): Promise<Candidate[]> {
+  const columns = [
+    'contact_id',
+    'skill_id',
+    'target_agent_id',
+    'target_until',
+    'priority',
+    'queued_at',
+  ] as const;
+  const rows = await db
+    .selectFrom('queue_entries')
+    .select(columns)
+    .where('target_agent_id', 'in', idle)
+    .where((eb) => eb.or([eb('target_until', 'is', null), eb('target_until', '>', now)]))
+    .execute();
+  const skills = [...agentsPerSkill.keys()];
+  for (let i = 0; i < skills.length; i += SKILLS_PER_QUERY) {
+    const perSkill = skills.slice(i, i + SKILLS_PER_QUERY).map((skillId, n) =>
+      db
+        .selectFrom((eb) =>
+          eb
+            .selectFrom('queue_entries')
+            .select(columns)
+            .where('skill_id', '=', skillId)
+            // Not while it waits for its target agent.
+            .where((w) => w.or([w('target_agent_id', 'is', null), w('target_until', '<=', now)]))
+            .orderBy('priority', 'desc')
+            .orderBy('queued_at')
+            .orderBy('contact_id')
+            .limit(agentsPerSkill.get(skillId) ?? 0)
+            .as(`s${n}`),
+        )
+        .selectAll(),
+    );
+    const [first, ...rest] = perSkill;
+    if (!first) continue;
+    rows.push(...(await rest.reduce((q, next) => q.unionAll(next), first).execute()));
+  }
+  return rows
+    .map((r) => ({
+      contactId: Number(r.contact_id),
+      skillId: r.skill_id === null ? null : Number(r.skill_id),
+      targetAgentId: r.target_agent_id === null ? null : Number(r.target_agent_id),
+      targetOnly: r.target_agent_id !== null && (r.target_until === null || now < Number(r.target_until)),
+      priority: Number(r.priority),
+      queuedAt: Number(r.queued_at),
+    }))
+    .sort((a, b) => b.priority - a.priority || a.queuedAt - b.queuedAt || a.contactId - b.contactId);
+}
+
+/** The first of `eligible` still Available and not held by another transaction; and those that were. */
+async function takeAgent(
+  db: Executor,
+  eligible: readonly number[],
+  options: RoutingOptions,
+): Promise<{ taken?: number; lost: number[] }> {
+  // One writer (SQLite): the agents read at the start are as they were; nothing to lock.
+  if (!options.lockRows) return { taken: eligible[0] as number, lost: [] };
+  const lost: number[] = [];
+  for (const agentId of eligible) {
+    const agent = await db
+      .selectFrom('agents')
+      .select('id')
+      .where('id', '=', agentId)
+      .where('state', '=', 'Available')
+      .where('active', '=', 1)
+      .forUpdate()
+      .skipLocked()
+      .executeTakeFirst();
+    if (agent) return { taken: agentId, lost };
+    lost.push(agentId);
+  }
+  return { lost };
+}
+
+/** Gives the (locked) contact to the (locked) agent. */
+async function assign(
+  db: Executor,
+  now: number,
+  candidate: Candidate,
+  agentId: number,
+  callbackId: number | null,
+  skillScripts: Map<number, string | null>,
+) {
+  const { contactId, skillId } = candidate;
+  await unqueueContact(db, contactId);
+  await db
+    .updateTable('contacts')
+    .set({ state: 'Active', agent_id: agentId, updated_at: now })
+    .where('id', '=', contactId)
+    .execute();
+  recordEvents(db, [{ type: 'contact.routed', at: now, contactId, agentId, callbackId }]);
+  // A delivered callback puts the agent Outbound; any other queued contact (QUEUECALLBACK
+  // included) is taken in the ACD state, Inbound.
+  await changeAgentState(db, now, agentId, callbackId === null ? 'Inbound' : 'Outbound', ['Available']);
+  if (callbackId !== null) await transitionCallbacks(db, now, [callbackId], 'Delivered', { agentId });
+  // "A custom outbound script associated with the skill" runs for the contact it delivers;
+  // queued here, in the same transaction, so that a crash cannot deliver without it.
+  if (skillId === null) return;
+  if (!skillScripts.has(skillId)) {
+    const skill = await db.selectFrom('skills').select('script').where('id', '=', skillId).executeTakeFirst();
+    skillScripts.set(skillId, skill?.script ?? null);
+  }
+  const script = skillScripts.get(skillId);
+  if (script) await queueRun(db, now, contactId, script);
 }
 
 /** The next time routing must look again without any other event: a target wait running out. */

@@ -1,4 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
+import { fail, ok, type Result } from '../result.js';
+import { quote } from '../text.js';
 
 export interface ScheduleDateOptions {
   now: number;
@@ -7,9 +9,8 @@ export interface ScheduleDateOptions {
   pastToleranceSeconds?: number;
 }
 
-export type ScheduleDateResult =
-  | { ok: true; value: { at: number; timeZone: string } }
-  | { ok: false; code: 'InvalidScheduleDate'; message: string };
+/** `at`: the UTC instant (epoch ms); `timeZone`: the zone it was given in (IANA, UTC for Z, or an offset). */
+export type ScheduleDateResult = Result<{ at: number; timeZone: string }, 'InvalidScheduleDate'>;
 
 interface WallClock {
   year: number;
@@ -76,6 +77,22 @@ export function isValidTimeZone(name: string): boolean {
   // Temporal also takes offsets like '+02:00' as zones; those are not IANA names.
   if (name.length > 64 || !/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) return false;
   return canonicalZone(name) !== undefined;
+}
+
+/** Whether an ISO 8601 date-time is wall-clock time (no Z, no offset): read in a time zone. */
+export function isWallClock(text: string): boolean {
+  const parts = readIsoDateTime(text.trim());
+  return typeof parts !== 'string' && parts.offset === undefined;
+}
+
+/**
+ * How a wall-clock date was read, for a trace: `2026-03-28T14:30 in America/New_York =
+ * 2026-03-28T18:30Z` (the UTC instant to the minute, or to the millisecond when it has more).
+ */
+export function describeWallClock(text: string, timeZone: string, at: number): string {
+  const instant = Temporal.Instant.fromEpochMilliseconds(at);
+  const utc = instant.toString({ smallestUnit: at % 60_000 === 0 ? 'minute' : 'millisecond' });
+  return `${text.trim()} in ${timeZone} = ${utc}`;
 }
 
 /** Shape and calendar only: now, horizon and DST gaps depend on run-time options. */
@@ -174,7 +191,7 @@ function toInstant(parts: IsoParts, subject: string, defaultZone: string): Sched
         `${subject} does not exist in ${zone} because clocks move forward then; use e.g. ${after.toString({ smallestUnit: 'minute' })}`,
       );
     }
-    return { ok: true, value: { at: earlier.epochMilliseconds, timeZone: zone } };
+    return ok({ at: earlier.epochMilliseconds, timeZone: zone });
   }
 
   if (zoneName !== undefined && zone === undefined) return invalid(badZone);
@@ -189,7 +206,7 @@ function toInstant(parts: IsoParts, subject: string, defaultZone: string): Sched
       );
     }
   }
-  return { ok: true, value: { at, timeZone: zone ?? (offset === 'Z' ? 'UTC' : offset.text) } };
+  return ok({ at, timeZone: zone ?? (offset === 'Z' ? 'UTC' : offset.text) });
 }
 
 function readCommitmentDate(text: string): { year: number; month: number; day: number } | undefined {
@@ -241,12 +258,6 @@ function pad(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-/** Bounded and escaped so any input fits in a one-line message. */
-function quote(text: string): string {
-  const head = text.slice(0, 80);
-  return JSON.stringify(head.length < text.length ? `${head}…` : head);
-}
-
 function invalid(message: string): ScheduleDateResult {
-  return { ok: false, code: 'InvalidScheduleDate', message };
+  return fail('InvalidScheduleDate', message);
 }

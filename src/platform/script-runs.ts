@@ -1,16 +1,42 @@
 import type { Executor } from '../storage/store.js';
+import { recordEvents } from './events.js';
 
 /**
- * Queues a contact's script to run: a `pending` row any server process may claim. `variables`
- * are visible from BEGIN. Inserted in the caller's transaction, so the contact never exists
- * without its script.
+ * The script-run work queue, and the only code that reads or writes it. One `script_runs` row
+ * per contact whose script has not finished; any server process may claim a runnable row, run
+ * it until it ends or parks, and save or finish it. Signals wait as rows of
+ * `script_run_signals`, delivered in order; a release (the contact ended) is a flag on the run.
+ *
+ * Status: `pending` (to start), `running` (a process holds it until `lease_until`), `waiting`
+ * (at a WAIT until `resume_at`), `stopped` (at STOP, until a signal or the release).
  */
-export async function queueScriptRun(
+export type RunStatus = 'pending' | 'running' | 'waiting' | 'stopped';
+export const RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', 'waiting', 'stopped'];
+
+/** A run as a process claimed it: what to start with, or where it was parked, and what it is owed. */
+export interface ClaimedRun {
+  contactId: number;
+  scriptName: string;
+  /** Variables visible from BEGIN (the API's `variables`); null once the run has started. */
+  startVariables: Record<string, unknown> | null;
+  /** The parked run as the runtime saved it; null until it first parks. */
+  parked: unknown | null;
+  /** The contact ended: the run owes its ONRELEASE. */
+  released: boolean;
+  /** Signals waiting to be delivered, oldest first. */
+  signals: Array<{ id: number; params: string[] }>;
+}
+
+/**
+ * Queues a contact's script to start: inserted in the caller's transaction, so the contact never
+ * exists without its script.
+ */
+export async function queueRun(
   db: Executor,
   now: number,
   contactId: number,
   scriptName: string,
-  variables?: Record<string, unknown>,
+  startVariables?: Record<string, unknown>,
 ): Promise<void> {
   await db
     .insertInto('script_runs')
@@ -19,8 +45,8 @@ export async function queueScriptRun(
       script_name: scriptName,
       status: 'pending',
       resume_at: null,
-      snapshot: variables === undefined ? null : JSON.stringify({ start: { variables } }),
-      signals: '[]',
+      start_variables: JSON.stringify(startVariables ?? {}),
+      snapshot: null,
       released: 0,
       owner: null,
       lease_until: null,
@@ -28,4 +54,154 @@ export async function queueScriptRun(
       updated_at: now,
     })
     .execute();
+  recordEvents(db, [{ type: 'run.queued', at: now, contactId, script: scriptName }]);
+}
+
+/** The contact ended: its run, wherever it is, owes an ONRELEASE. True when it has a run. */
+export async function releaseRun(db: Executor, now: number, contactId: number): Promise<boolean> {
+  const released = await db
+    .updateTable('script_runs')
+    .set({ released: 1, updated_at: now })
+    .where('contact_id', '=', contactId)
+    .executeTakeFirst();
+  return Number(released.numUpdatedRows) > 0;
+}
+
+/** Leaves a signal for the contact's run; false when the contact has no script running. */
+export async function signalRun(
+  db: Executor,
+  now: number,
+  contactId: number,
+  params: readonly string[],
+): Promise<boolean> {
+  const run = await db
+    .selectFrom('script_runs')
+    .select('contact_id')
+    .where('contact_id', '=', contactId)
+    .executeTakeFirst();
+  if (!run) return false;
+  await db
+    .insertInto('script_run_signals')
+    .values({ contact_id: contactId, params: JSON.stringify(params.slice(0, 9)), created_at: now })
+    .execute();
+  return true;
+}
+
+export interface ClaimOptions {
+  /** Names the claiming process. */
+  owner: string;
+  /** How long the run is the owner's before another process may take it over. */
+  leaseMs: number;
+  limit: number;
+  /** Row locks (PostgreSQL, several processes claim at once). */
+  lockRows: boolean;
+}
+
+/**
+ * Claims what can run now: runs to start, WAITs that are over, parked runs owed a release, STOPs
+ * with a signal, and runs whose owner's lease ran out (it died). A WAIT is not interrupted by a
+ * signal: the signal waits until the run parks at STOP.
+ */
+export async function claimRuns(db: Executor, now: number, options: ClaimOptions): Promise<ClaimedRun[]> {
+  let runnable = db
+    .selectFrom('script_runs')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        eb('status', '=', 'pending'),
+        eb.and([eb('status', '=', 'waiting'), eb('resume_at', '<=', now)]),
+        eb.and([eb('status', 'in', ['waiting', 'stopped']), eb('released', '=', 1)]),
+        eb.and([
+          eb('status', '=', 'stopped'),
+          eb.exists(
+            eb
+              .selectFrom('script_run_signals')
+              .select('script_run_signals.id')
+              .whereRef('script_run_signals.contact_id', '=', 'script_runs.contact_id'),
+          ),
+        ]),
+        eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)]),
+      ]),
+    )
+    .orderBy('updated_at')
+    .limit(options.limit);
+  if (options.lockRows) runnable = runnable.forUpdate().skipLocked();
+  const rows = await runnable.execute();
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => Number(r.contact_id));
+  await db
+    .updateTable('script_runs')
+    .set({ status: 'running', owner: options.owner, lease_until: now + options.leaseMs, updated_at: now })
+    .where('contact_id', 'in', ids)
+    .execute();
+  const signals = await db
+    .selectFrom('script_run_signals')
+    .select(['id', 'contact_id', 'params'])
+    .where('contact_id', 'in', ids)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    contactId: Number(r.contact_id),
+    scriptName: r.script_name,
+    startVariables:
+      r.snapshot === null ? (JSON.parse(r.start_variables ?? '{}') as Record<string, unknown>) : null,
+    parked: r.snapshot === null ? null : (JSON.parse(r.snapshot) as unknown),
+    released: r.released === 1,
+    signals: signals
+      .filter((s) => Number(s.contact_id) === Number(r.contact_id))
+      .map((s) => ({ id: Number(s.id), params: JSON.parse(s.params) as string[] })),
+  }));
+}
+
+/**
+ * Saves a run that parked again, with the signals it consumed removed; the release flag stays as
+ * it is (a release that arrived meanwhile is delivered at the next claim). False when another
+ * process took the run over meanwhile (this one's lease ran out): its result is dropped.
+ */
+export async function parkRun(
+  db: Executor,
+  now: number,
+  contactId: number,
+  owner: string,
+  parked: { status: 'waiting' | 'stopped'; resumeAt: number | null; snapshot: unknown },
+  consumedSignals: readonly number[],
+): Promise<boolean> {
+  const saved = await db
+    .updateTable('script_runs')
+    .set({
+      status: parked.status,
+      resume_at: parked.resumeAt,
+      snapshot: JSON.stringify(parked.snapshot),
+      start_variables: null,
+      owner: null,
+      lease_until: null,
+      updated_at: now,
+    })
+    .where('contact_id', '=', contactId)
+    .where('owner', '=', owner)
+    .executeTakeFirst();
+  if (Number(saved.numUpdatedRows) !== 1) return false;
+  if (consumedSignals.length > 0)
+    await db.deleteFrom('script_run_signals').where('id', 'in', consumedSignals).execute();
+  return true;
+}
+
+/** Removes a finished run (its unread signals go with it); false when another process owns it now. */
+export async function finishRun(db: Executor, contactId: number, owner: string): Promise<boolean> {
+  const removed = await db
+    .deleteFrom('script_runs')
+    .where('contact_id', '=', contactId)
+    .where('owner', '=', owner)
+    .executeTakeFirst();
+  return Number(removed.numDeletedRows) === 1;
+}
+
+/** When a run next becomes runnable by time alone (a WAIT ending, a lease running out), or null. */
+export async function nextRunDue(db: Executor): Promise<number | null> {
+  const row = await db
+    .selectFrom('script_runs')
+    .select((eb) => [eb.fn.min('resume_at').as('wait'), eb.fn.min('lease_until').as('lease')])
+    .executeTakeFirst();
+  const times = [row?.wait, row?.lease].filter((t) => t != null).map(Number);
+  return times.length === 0 ? null : Math.min(...times);
 }

@@ -5,7 +5,9 @@ import type { Script } from '../script/types.js';
 import { hasErrors, validateScriptText } from '../script/validate.js';
 import type { Executor } from '../storage/store.js';
 import { recordAudit } from './audit.js';
-import { denied, type OperationContext } from './model.js';
+import { recordEvents } from './events.js';
+import type { OperationContext } from './model.js';
+import { authorize } from './permissions.js';
 
 export interface DeployedScript {
   name: string;
@@ -21,7 +23,7 @@ export async function deployScript(
   catalog: ActionCatalog,
   ctx: OperationContext,
 ): Promise<Result<{ script: DeployedScript; findings: Finding[] }, 'Unauthorized' | 'InvalidScript'>> {
-  const unauthorized = denied(ctx, 'scripts:write');
+  const unauthorized = authorize(ctx, 'scripts.deploy');
   if (unauthorized) return unauthorized;
   const { script, findings } = validateScriptText(text, catalog);
   if (!script || hasErrors(findings)) {
@@ -29,18 +31,19 @@ export async function deployScript(
     return fail('InvalidScript', first ? `${first.path}: ${first.message}` : 'the script is not valid');
   }
   const body = JSON.stringify(script);
-  const existing = await db
-    .selectFrom('scripts')
-    .select('name')
-    .where('name', '=', script.name)
+  // Insert, else update: the primary key decides which, even when two deploys race.
+  const created = await db
+    .insertInto('scripts')
+    .values({ name: script.name, body, updated_at: now })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .returning('name')
     .executeTakeFirst();
-  if (existing) {
+  if (!created) {
     await db.updateTable('scripts').set({ body, updated_at: now }).where('name', '=', script.name).execute();
-  } else {
-    await db.insertInto('scripts').values({ name: script.name, body, updated_at: now }).execute();
   }
+  recordEvents(db, [{ type: 'script.deployed', at: now, name: script.name }]);
   await recordAudit(db, now, ctx, {
-    action: existing ? 'script.updated' : 'script.created',
+    action: created ? 'script.created' : 'script.updated',
     targetType: 'script',
     targetId: script.name,
   });
@@ -55,4 +58,13 @@ export async function getScript(db: Executor, name: string): Promise<DeployedScr
     script: JSON.parse(row.body) as Script,
     updatedAt: new Date(Number(row.updated_at)).toISOString(),
   };
+}
+
+/** Validates a script without deploying it. */
+export function validateScript(
+  text: string,
+  catalog: ActionCatalog,
+): { valid: boolean; findings: Finding[] } {
+  const { findings } = validateScriptText(text, catalog);
+  return { valid: !hasErrors(findings), findings };
 }

@@ -3,6 +3,7 @@ import { fail, ok, type Result } from '../result.js';
 import type { Executor } from '../storage/store.js';
 import { recordAudit } from './audit.js';
 import type { Actor, OperationContext } from './model.js';
+import { authorize } from './permissions.js';
 import { parsePermissions } from './security.js';
 
 const PREFIX = 'sb_';
@@ -19,7 +20,9 @@ export async function createToken(
   agentId: number,
   label: string,
   ctx: OperationContext,
-): Promise<Result<{ id: number; token: string }, 'NotFound' | 'AgentNotActive'>> {
+): Promise<Result<{ id: number; token: string }, 'Unauthorized' | 'NotFound' | 'AgentNotActive'>> {
+  const unauthorized = authorize(ctx, 'tokens.create');
+  if (unauthorized) return unauthorized;
   const agent = await db
     .selectFrom('agents')
     .select(['id', 'active'])
@@ -48,7 +51,9 @@ export async function revokeToken(
   now: number,
   ref: string,
   ctx: OperationContext,
-): Promise<Result<{ id: number }, 'NotFound'>> {
+): Promise<Result<{ id: number }, 'Unauthorized' | 'NotFound'>> {
+  const unauthorized = authorize(ctx, 'tokens.revoke');
+  if (unauthorized) return unauthorized;
   const byToken = ref.startsWith(PREFIX);
   const id = byToken ? undefined : Number(ref);
   if (!byToken && !Number.isSafeInteger(id))

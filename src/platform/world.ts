@@ -1,55 +1,57 @@
-import { type Static, type TLiteral, type TUnion, Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { fail, ok, type Result } from '../result.js';
 import type { Executor } from '../storage/store.js';
+import { explainValueError, literals, Nullable } from '../typebox.js';
 import { saveBusinessUnit } from './business-unit.js';
-import { scheduleCallback } from './callbacks.js';
+import { recordCallbackHistory, scheduleCallback } from './callbacks.js';
 import { startContact } from './contacts.js';
-import { AGENT_STATES, DIRECTIONS, MEDIA_TYPES, PERMISSIONS } from './model.js';
+import { parseInstant } from './instant.js';
+import { PERMISSIONS } from './model.js';
+import {
+  AgentSchema,
+  CallbackInputSchema,
+  CallbackSchema,
+  ContactSchema,
+  IdSchema,
+  SkillSchema,
+} from './resources.js';
 import { isValidTimeZone } from './schedule-date.js';
 
-/** A union of string literals that keeps the literal types in `Static<>`. */
-export function literals<const T extends readonly string[]>(values: T) {
-  return Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<{
-    -readonly [K in keyof T]: TLiteral<T[K]>;
-  }>;
-}
-const Id = Type.Integer({ minimum: 1 });
 const strict = { additionalProperties: false } as const;
+const { Optional } = Type;
+const contact = ContactSchema.properties;
+const agent = AgentSchema.properties;
+const skill = SkillSchema.properties;
 
-/** The fields of a callback as the API's create body takes them. */
-export const CallbackInputSchema = Type.Object(
-  {
-    firstName: Type.Optional(Type.String({ maxLength: 200 })),
-    lastName: Type.Optional(Type.String({ maxLength: 200 })),
-    phoneNumber: Type.String({ maxLength: 64 }),
-    skillId: Type.Union([Id, Type.String({ maxLength: 32 })]),
-    targetAgentId: Type.Optional(Type.Union([Id, Type.String({ maxLength: 32 }), Type.Null()])),
-    scheduleDate: Type.String({ maxLength: 100 }),
-    timeZone: Type.Optional(Type.String({ maxLength: 64 })),
-    notes: Type.Optional(Type.String({ maxLength: 4000 })),
-  },
-  strict,
-);
-
-/** A world fixture: the platform's state before a simulation (or a `seed`). */
+/**
+ * A world fixture: the platform's state before a simulation (or a `seed`). Its resources take the
+ * fields and every state the API returns them with, so a fixture can hold history (an Ended
+ * contact, a Completed callback); callbacks take the API's create body, plus `id`, `state` and
+ * `contactId` for those already dispatched.
+ */
 export const WorldSchema = Type.Object(
   {
-    now: Type.Optional(Type.String()),
-    businessUnit: Type.Optional(
+    now: Optional(Type.String({ description: 'ISO 8601 instant with Z or an offset' })),
+    scripts: Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'Script files the skills run, relative to the world file; deployed before it loads',
+      }),
+    ),
+    businessUnit: Optional(
       Type.Object(
         {
-          name: Type.Optional(Type.String({ minLength: 1 })),
-          timeZone: Type.Optional(Type.String()),
-          defaultCountry: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$' })),
-          callbackHorizonDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
-          agentWaitSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
-          strictPhoneNumbers: Type.Optional(Type.Boolean()),
+          name: Optional(Type.String({ minLength: 1 })),
+          timeZone: Optional(Type.String()),
+          defaultCountry: Optional(Type.String({ pattern: '^[A-Za-z]{2}$' })),
+          callbackHorizonDays: Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+          agentWaitSeconds: Optional(Type.Integer({ minimum: 0 })),
+          strictPhoneNumbers: Optional(Type.Boolean()),
         },
         strict,
       ),
     ),
-    securityProfiles: Type.Optional(
+    securityProfiles: Optional(
       Type.Array(
         Type.Object(
           { name: Type.String({ minLength: 1 }), permissions: Type.Array(literals(PERMISSIONS)) },
@@ -57,60 +59,74 @@ export const WorldSchema = Type.Object(
         ),
       ),
     ),
-    skills: Type.Optional(
+    skills: Optional(
       Type.Array(
         Type.Object(
           {
-            id: Id,
+            id: IdSchema,
             name: Type.String({ minLength: 1 }),
-            mediaType: literals(MEDIA_TYPES),
-            direction: literals(DIRECTIONS),
-            active: Type.Optional(Type.Boolean()),
-            script: Type.Optional(Type.String()),
+            mediaType: skill.mediaType,
+            direction: skill.direction,
+            active: Optional(skill.active),
+            script: Optional(Type.String()),
           },
           strict,
         ),
       ),
     ),
-    agents: Type.Optional(
+    agents: Optional(
       Type.Array(
         Type.Object(
           {
-            id: Id,
+            id: IdSchema,
             username: Type.String({ minLength: 1 }),
-            firstName: Type.Optional(Type.String()),
-            lastName: Type.Optional(Type.String()),
-            active: Type.Optional(Type.Boolean()),
-            state: Type.Optional(literals(AGENT_STATES)),
-            skills: Type.Optional(Type.Array(Id)),
-            securityProfile: Type.Optional(Type.String()),
-            timeZone: Type.Optional(Type.String()),
+            firstName: Optional(agent.firstName),
+            lastName: Optional(agent.lastName),
+            active: Optional(agent.active),
+            state: Optional(agent.state),
+            skills: Optional(Type.Array(IdSchema)),
+            securityProfile: Optional(Type.String()),
+            timeZone: Optional(Type.String()),
           },
           strict,
         ),
       ),
     ),
-    contacts: Type.Optional(
+    contacts: Optional(
       Type.Array(
         Type.Object(
           {
-            id: Id,
-            mediaType: literals(MEDIA_TYPES),
-            state: Type.Optional(literals(['Queued', 'Active'] as const)),
-            direction: Type.Optional(literals(DIRECTIONS)),
-            skillId: Type.Optional(Id),
-            agentId: Type.Optional(Id),
-            targetAgentId: Type.Optional(Id),
-            priority: Type.Optional(Type.Integer()),
-            phoneNumber: Type.Optional(Type.String()),
-            ani: Type.Optional(Type.String()),
-            dnis: Type.Optional(Type.String()),
+            id: IdSchema,
+            mediaType: contact.mediaType,
+            state: Optional(contact.state),
+            direction: Optional(contact.direction),
+            skillId: Optional(Nullable(IdSchema)),
+            agentId: Optional(Nullable(IdSchema)),
+            targetAgentId: Optional(Nullable(IdSchema)),
+            priority: Optional(Type.Integer()),
+            phoneNumber: Optional(contact.phoneNumber),
+            ani: Optional(contact.ani),
+            dnis: Optional(contact.dnis),
+            disconnectReason: Optional(contact.disconnectReason),
+            callbackId: Optional(Nullable(IdSchema)),
           },
           strict,
         ),
       ),
     ),
-    callbacks: Type.Optional(Type.Array(CallbackInputSchema)),
+    callbacks: Optional(
+      Type.Array(
+        Type.Object(
+          {
+            ...CallbackInputSchema.properties,
+            id: Optional(IdSchema),
+            state: Optional(CallbackSchema.properties.state),
+            contactId: Optional(Nullable(IdSchema)),
+          },
+          strict,
+        ),
+      ),
+    ),
   },
   strict,
 );
@@ -121,14 +137,15 @@ export function checkWorld(value: unknown): Result<World, 'InvalidWorld'> {
   const first = Value.Errors(WorldSchema, value).First();
   if (first) {
     const where = first.path === '' ? 'world' : first.path;
-    const got = first.value === undefined ? 'nothing' : JSON.stringify(first.value)?.slice(0, 60);
-    return fail('InvalidWorld', `${where}: ${first.message} (got ${got})`);
+    const got = first.value === undefined ? '' : ` (got ${JSON.stringify(first.value)?.slice(0, 60)})`;
+    return fail('InvalidWorld', `${where}: ${explainValueError(first)}${got}`);
   }
   const world = value as World;
   const problems: string[] = [];
-  const ids = (list: Array<{ id: number }> | undefined, what: string) => {
+  const ids = (list: Array<{ id?: number }> | undefined, what: string) => {
     const seen = new Set<number>();
     for (const item of list ?? []) {
+      if (item.id === undefined) continue;
       if (seen.has(item.id)) problems.push(`${what} ${item.id} is listed twice`);
       seen.add(item.id);
     }
@@ -136,13 +153,15 @@ export function checkWorld(value: unknown): Result<World, 'InvalidWorld'> {
   };
   const skills = ids(world.skills, 'skill');
   const agents = ids(world.agents, 'agent');
-  ids(world.contacts, 'contact');
+  const contacts = ids(world.contacts, 'contact');
+  const callbacks = ids(world.callbacks, 'callback');
   const profiles = new Set((world.securityProfiles ?? []).map((p) => p.name));
   if (world.businessUnit?.timeZone !== undefined && !isValidTimeZone(world.businessUnit.timeZone)) {
     problems.push(`businessUnit.timeZone '${world.businessUnit.timeZone}' is not an IANA time zone`);
   }
-  if (world.now !== undefined && Number.isNaN(Date.parse(world.now))) {
-    problems.push(`now '${world.now}' is not an ISO 8601 instant`);
+  if (world.now !== undefined) {
+    const now = parseInstant(world.now, 'now');
+    if (!now.ok) problems.push(now.message);
   }
   for (const a of world.agents ?? []) {
     for (const s of a.skills ?? []) if (!skills.has(s)) problems.push(`agent ${a.id} has unknown skill ${s}`);
@@ -154,13 +173,25 @@ export function checkWorld(value: unknown): Result<World, 'InvalidWorld'> {
     }
   }
   for (const c of world.contacts ?? []) {
-    if (c.skillId !== undefined && !skills.has(c.skillId))
+    if (c.skillId != null && !skills.has(c.skillId))
       problems.push(`contact ${c.id} has unknown skill ${c.skillId}`);
-    if (c.agentId !== undefined && !agents.has(c.agentId))
+    if (c.agentId != null && !agents.has(c.agentId))
       problems.push(`contact ${c.id} has unknown agent ${c.agentId}`);
-    if (c.state === 'Queued' && c.skillId === undefined && c.targetAgentId === undefined) {
+    if (c.state === 'Queued' && c.skillId == null && c.targetAgentId == null) {
       problems.push(`contact ${c.id} is Queued but has neither skillId nor targetAgentId`);
     }
+    if (c.callbackId != null && !callbacks.has(c.callbackId))
+      problems.push(
+        `contact ${c.id} has callbackId ${c.callbackId}, but no callback in the world has that id`,
+      );
+  }
+  for (const [i, cb] of (world.callbacks ?? []).entries()) {
+    if (cb.contactId != null && !contacts.has(cb.contactId))
+      problems.push(`callbacks[${i}] has contactId ${cb.contactId}, but no contact in the world has that id`);
+    if (cb.contactId != null && (cb.state ?? 'Scheduled') === 'Scheduled')
+      problems.push(
+        `callbacks[${i}] is Scheduled, so it has no contact yet; give its state or drop contactId`,
+      );
   }
   const usernames = new Set<string>();
   for (const a of world.agents ?? []) {
@@ -168,6 +199,13 @@ export function checkWorld(value: unknown): Result<World, 'InvalidWorld'> {
     usernames.add(a.username);
   }
   return problems.length > 0 ? fail('InvalidWorld', problems.join('; ')) : ok(world);
+}
+
+/** Where a world's clock starts: its `now` (checked by checkWorld), else undefined. */
+export function worldNow(world: World): number | undefined {
+  if (world.now === undefined) return undefined;
+  const now = parseInstant(world.now, 'now');
+  return now.ok ? now.value : undefined;
 }
 
 /** Writes a checked world into an empty store (one transaction, the caller's). */
@@ -219,8 +257,19 @@ export async function loadWorld(
   for (const c of world.contacts ?? []) {
     await startContact(db, now, { ...c, state: c.state ?? 'Active' }, ctx);
   }
-  for (const [i, cb] of (world.callbacks ?? []).entries()) {
-    const result = await scheduleCallback(db, now, cb, ctx);
+  for (const [i, item] of (world.callbacks ?? []).entries()) {
+    const { id, state = 'Scheduled', contactId, ...input } = item;
+    const result =
+      state === 'Scheduled'
+        ? await scheduleCallback(db, now, input, ctx, id === undefined ? {} : { id })
+        : await recordCallbackHistory(
+            db,
+            now,
+            input,
+            state,
+            { ...(id === undefined ? {} : { id }), contactId },
+            ctx,
+          );
     if (!result.ok) return fail('InvalidWorld', `callbacks[${i}]: ${result.code}: ${result.message}`);
   }
   return ok(undefined);

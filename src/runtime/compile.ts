@@ -16,10 +16,16 @@ export interface CompiledNode {
   readonly actionName: string;
   readonly properties: PropertiesBuilder;
   readonly prepared: unknown;
-  /** Canonical branch name (or CASE value) → index of the next node. */
-  readonly next: ReadonlyMap<string, number>;
-  /** Index for `Default`, or -1 when it is not wired. */
-  readonly defaultNext: number;
+  /** Canonical branch name (or lower-cased CASE value) → the connector wired for it. */
+  readonly next: ReadonlyMap<string, Connector>;
+  /** The `Default` connector, when it is wired. */
+  readonly defaultNext: Connector | undefined;
+}
+
+/** A wired branch: where it goes, and how the script spells it (`Success` or `OnSuccess`). */
+export interface Connector {
+  readonly index: number;
+  readonly written: string;
 }
 
 export interface CompiledScript {
@@ -63,8 +69,7 @@ export function compileScript(script: Script, registry: ActionRegistry): Compile
   script.actions.forEach((a, i) => {
     indexById.set(a.id, i);
   });
-  const resolve = (target: string | undefined) => {
-    if (target === undefined) return -1;
+  const resolve = (target: string) => {
     const index = indexById.get(target);
     if (index === undefined) throw new Error(`connector to missing action '${target}'`);
     return index;
@@ -86,12 +91,13 @@ export function compileScript(script: Script, registry: ActionRegistry): Compile
       // A variable name may be written `{x}` or `x`: both name x.
       raw[name] = spec.kind === 'name' ? text.trim().replace(/^\{(.*)\}$/, '$1') : text;
     }
-    const next = new Map<string, number>();
-    let defaultNext = -1;
+    const next = new Map<string, Connector>();
+    let defaultNext: Connector | undefined;
     for (const [branch, target] of Object.entries(action.branches ?? {})) {
       const name = definition.caseBranches ? branch : (canonicalBranch(definition, branch) ?? branch);
-      if (name === 'Default') defaultNext = resolve(target);
-      else next.set(definition.caseBranches ? name.toLowerCase() : name, resolve(target));
+      const connector = { index: resolve(target), written: branch };
+      if (name === 'Default') defaultNext = connector;
+      else next.set(definition.caseBranches ? name.toLowerCase() : name, connector);
     }
     if (definition.role === 'begin') {
       begin = index;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { branches, chain, runActions } from '../../test/support/simulate.js';
+import { actions } from '../actions/registry.js';
 import type { ScriptAction } from '../script/types.js';
+import { compileScript } from './compile.js';
+import { ScriptRun } from './run.js';
 
 const END = { id: 'end', action: 'END' };
 
@@ -15,7 +18,7 @@ describe('running a script', () => {
       }),
     );
     expect(report.outcome).toBe('ended');
-    expect(branches(report)).toEqual(['begin:Default', 'a:Default', 'end:Default']);
+    expect(branches(report)).toEqual(['begin:Default', 'a:Default', 'end']);
     expect(report.trace[1]?.set).toEqual({ x: 'hi' });
     const own = report.world.contacts.find((c) => c.id === report.contactId);
     expect(own).toMatchObject({ state: 'Ended', disconnectReason: 'ScriptEnded', mediaType: 'Generic' });
@@ -79,7 +82,7 @@ describe('running a script', () => {
         branches: { True: 'end', Default: 'end' },
       }),
     );
-    expect(branches(report)).toContain('if:False');
+    expect(branches(report)).toContain('if:Default (False)');
     expect(report.outcome).toBe('ended');
   });
 
@@ -140,13 +143,7 @@ describe('running a script', () => {
       { id: 'end2', action: 'END' },
     ]);
     expect(report.outcome).toBe('ended');
-    expect(branches(report)).toEqual([
-      'begin:Default',
-      'end:Default',
-      'rel:Default',
-      'a:Default',
-      'end2:Default',
-    ]);
+    expect(branches(report)).toEqual(['begin:Default', 'end', 'rel:Default', 'a:Default', 'end2']);
   });
 
   it('a contact that ends itself with KILLCONTACT keeps running its script, then runs ONRELEASE at STOP', async () => {
@@ -174,9 +171,9 @@ describe('running a script', () => {
       'su:Default',
       'kill:OnSuccess',
       'after:Default',
-      'stop:Default',
+      'stop',
       'rel:Default',
-      'end:Default',
+      'end',
     ]);
     expect(report.outcome).toBe('ended');
     const own = report.world.contacts.find((c) => c.id === report.contactId);
@@ -219,7 +216,7 @@ describe('running a script', () => {
       { maxSteps: 10 },
     );
     expect(report.outcome).toBe('error');
-    expect(branches(report).slice(-2)).toEqual(['rel:Default', 'end:Default']);
+    expect(branches(report).slice(-2)).toEqual(['rel:Default', 'end']);
   });
 
   it('a signal replaces all of p1…p9, so parameters of an earlier signal do not linger', async () => {
@@ -280,7 +277,36 @@ describe('the one catch boundary', () => {
   it('falls back to Default when the error branch is not wired', async () => {
     const { runWithBrokenStore } = await import('../../test/support/broken-store.js');
     const report = await runWithBrokenStore(throwing({ Default: 'err' }));
-    expect(report.trace[1]).toMatchObject({ id: 'su', branch: 'OnError' });
+    expect(report.trace[1]).toMatchObject({ id: 'su', branch: 'Default', outcome: 'OnError' });
     expect(report.trace[2]?.id).toBe('err');
+  });
+});
+
+describe('listening for its contact’s end', () => {
+  it('leaves no listener behind when a run fails (the database down as it ends its contact), retry after retry', async () => {
+    const { brokenPlatform } = await import('../../test/support/broken-store.js');
+    const { platform, close } = await brokenPlatform();
+    let listening = 0;
+    const counting = {
+      ...platform,
+      on(listener: Parameters<typeof platform.on>[0]) {
+        listening++;
+        const stop = platform.on(listener);
+        return () => {
+          listening--;
+          return stop();
+        };
+      },
+    };
+    const script = compileScript({ name: 'ends', actions: chain() }, actions);
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const run = new ScriptRun(script, { id: 1 }, { platform: counting, wait: async () => 'continue' });
+        await expect(run.start()).rejects.toThrow(/database unavailable/);
+        expect(listening).toBe(0);
+      }
+    } finally {
+      await close();
+    }
   });
 });

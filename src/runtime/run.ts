@@ -1,8 +1,10 @@
-import type { ActionContext, Outcome } from '../actions/action.js';
+import type { ActionContext, ActionPlatform, Outcome } from '../actions/action.js';
 import type { Platform } from '../platform/platform.js';
 import type { CompiledNode, CompiledScript } from './compile.js';
-import { nextNode } from './step.js';
+import { DISCONNECT, type Effect, failRun, type RunState, type StepResult, step } from './step.js';
 import { Variables } from './variables.js';
+
+export { DISCONNECT };
 
 /**
  * How a run finished (or paused): the `outcome` of DESIGN §4, plus `waiting` — parked at a WAIT
@@ -15,14 +17,20 @@ export interface TraceEntry {
   at: number;
   id: string;
   action: string;
-  branch: string;
+  /** The connector followed, spelled as wired; absent for END and STOP, and at a dead end. */
+  branch?: string;
+  /** The action's own result when it was not wired (`Default` was followed, or nothing was). */
+  outcome?: string;
   set?: Readonly<Record<string, unknown>>;
   /** What a script author should know: an unknown `{variable}`, an error caught, a dead end. */
   notes?: string[];
 }
 
+/** What a run needs of the platform: what its actions need, the clock, and hearing that its contact ended. */
+export type RunPlatform = ActionPlatform & Pick<Platform, 'on' | 'clock'>;
+
 export interface RunHost {
-  readonly platform: Platform;
+  readonly platform: RunPlatform;
   /**
    * WAIT: `continue` once `ms` have passed (the simulator moves its clock at once), or `park`
    * to save the run as `waiting` and resume it later (the server).
@@ -37,6 +45,8 @@ export interface RunOptions {
   maxSteps?: number;
   /** Variables visible from BEGIN (`--var`, the API's `variables`). */
   variables?: Readonly<Record<string, unknown>>;
+  /** Told of each trace entry as the action runs (a note may still be added to it afterwards). */
+  onTrace?(entry: TraceEntry): void;
 }
 
 /** A parked run as the server stores it (JSON-safe). */
@@ -58,30 +68,28 @@ export interface RunContact {
   skillId?: number | null;
 }
 
-/** Disconnect reasons the runtime gives the contact when its script finishes it. */
-export const DISCONNECT = { end: 'ScriptEnded', deadEnd: 'ScriptDeadEnd', error: 'ScriptError' } as const;
+/** Not started yet: `start` runs from BEGIN. */
+type Ready = { status: 'ready' };
 
 /**
  * One script running for one contact. `start` runs from BEGIN until the script ends or parks
  * at STOP; `signal` resumes a parked run at ONSIGNAL; a release (the contact ended, by END or
- * by anyone) runs ONRELEASE once. Every throw from an action is caught in `execute` — the one
- * boundary — and becomes `_ERR` plus the action's error branch.
+ * by anyone) runs ONRELEASE once. Each action's outcome goes through the pure `step`, which says
+ * what comes next and what to do (end the contact, run the handler); this class does it. Every
+ * throw from an action is caught in `execute` — the one boundary — and becomes `_ERR` plus the
+ * action's error branch.
  */
 export class ScriptRun {
   readonly variables = new Variables();
   readonly trace: TraceEntry[] = [];
-  outcome: RunOutcome | null = null;
-  /** Why the run failed (step limit, an uncaught throw); also in `_ERR`. */
-  error: string | null = null;
-  /** While `waiting`: when to resume, and at which node. */
-  resumeAt: number | null = null;
-  resumeIndex: number | null = null;
+  private state: RunState | Ready = { status: 'ready' };
+  /** The contact has ended; its ONRELEASE is owed (or has run). */
   private released = false;
   private releaseHandled = false;
   private readonly context: ActionContext;
   private readonly tracing: boolean;
   private readonly maxSteps: number;
-  private readonly unsubscribe: () => void;
+  private readonly onTrace: ((entry: TraceEntry) => void) | undefined;
 
   constructor(
     readonly script: CompiledScript,
@@ -91,6 +99,7 @@ export class ScriptRun {
   ) {
     this.tracing = options.trace ?? true;
     this.maxSteps = options.maxSteps ?? 100_000;
+    this.onTrace = options.onTrace;
     const v = this.variables;
     v.set('ContactID', String(contact.id));
     v.set('MasterID', String(contact.masterId ?? contact.id));
@@ -107,11 +116,22 @@ export class ScriptRun {
       variables: this.variables,
       now: () => host.platform.clock.now(),
     };
-    this.unsubscribe = host.platform.on({
-      contactEnded: (c) => {
-        if (c.id === contact.id) this.released = true;
-      },
-    });
+  }
+
+  /** How the run stands: null before it starts or while it runs. */
+  get outcome(): RunOutcome | null {
+    const { status } = this.state;
+    return status === 'ready' || status === 'running' ? null : status;
+  }
+
+  /** Why the run failed (step limit, an uncaught throw); also in `_ERR`. */
+  get error(): string | null {
+    return this.state.status === 'error' ? this.state.error : null;
+  }
+
+  /** While `waiting`: when to resume. */
+  get resumeAt(): number | null {
+    return this.state.status === 'waiting' ? this.state.resumeAt : null;
   }
 
   /** Runs from BEGIN. */
@@ -126,7 +146,7 @@ export class ScriptRun {
 
   /** Delivers ONSIGNAL to a run parked at STOP; `params` become p1…p9. Ignored by a finished run. */
   async signal(params: readonly string[] = []): Promise<RunOutcome | null> {
-    if (this.outcome !== 'stopped') return this.outcome;
+    if (this.state.status !== 'stopped') return this.outcome;
     // A signal replaces all nine: parameters from an earlier signal must not linger.
     for (let i = 0; i < 9; i++) this.variables.set(`p${i + 1}`, params[i] ?? '');
     if (this.script.onSignal < 0) return this.outcome;
@@ -135,32 +155,29 @@ export class ScriptRun {
 
   /** Resumes a run parked at WAIT, at the action after it. */
   async resume(): Promise<RunOutcome | null> {
-    if (this.outcome !== 'waiting' || this.resumeIndex === null) return this.outcome;
-    const index = this.resumeIndex;
-    this.resumeAt = null;
-    this.resumeIndex = null;
-    return this.drive(index);
+    if (this.state.status !== 'waiting') return this.outcome;
+    return this.drive(this.state.resumeNode);
   }
 
   /** The contact ended while the run was parked: run ONRELEASE (once) and finish. */
   async release(): Promise<RunOutcome | null> {
     this.released = true;
-    if (this.outcome !== 'stopped' && this.outcome !== 'waiting') return this.outcome;
-    this.resumeAt = null;
-    this.resumeIndex = null;
-    await this.runReleaseHandler();
-    return this.finish('ended');
+    if (this.state.status !== 'stopped' && this.state.status !== 'waiting') return this.outcome;
+    this.state = { status: 'ended' };
+    await this.carryOut([{ type: 'runReleaseHandler' }]);
+    return this.outcome;
   }
 
   /** What a server saves of a parked run; `ScriptRun.restore` brings it back in any process. */
   snapshot(): RunSnapshot {
+    const waiting = this.state.status === 'waiting' ? this.state : null;
     return {
       outcome: this.outcome,
       variables: this.variables.toObject(),
       released: this.released,
       releaseHandled: this.releaseHandled,
-      resumeAt: this.resumeAt,
-      resumeNode: this.resumeIndex === null ? null : (this.script.nodes[this.resumeIndex]?.id ?? null),
+      resumeAt: waiting?.resumeAt ?? null,
+      resumeNode: waiting ? (this.script.nodes[waiting.resumeNode]?.id ?? null) : null,
     };
   }
 
@@ -172,132 +189,118 @@ export class ScriptRun {
     options: Omit<RunOptions, 'variables'> = {},
   ): ScriptRun {
     const run = new ScriptRun(script, contact, host, { ...options, variables: saved.variables });
-    run.outcome = saved.outcome;
     run.released = saved.released;
     run.releaseHandled = saved.releaseHandled;
-    run.resumeAt = saved.resumeAt;
-    const index = script.nodes.findIndex((n) => n.id === saved.resumeNode);
-    run.resumeIndex = index < 0 ? null : index;
+    const resumeNode = script.nodes.findIndex((n) => n.id === saved.resumeNode);
+    // Only parked runs are saved. A WAIT whose next action is gone (the script changed since) stays
+    // parked until an event, as at STOP.
+    run.state =
+      saved.outcome === 'waiting' && saved.resumeAt !== null && resumeNode >= 0
+        ? { status: 'waiting', resumeAt: saved.resumeAt, resumeNode }
+        : { status: 'stopped' };
     return run;
   }
 
-  /** Stops listening for the contact's end: a parked run saved elsewhere is done with here. */
-  detach(): void {
-    this.unsubscribe();
-  }
-
+  /**
+   * Runs from `start` until the run finishes or parks. While it drives it listens for its contact
+   * ending (KILLCONTACT on itself, anyone else): a listener that goes away with the drive, even
+   * when an effect throws.
+   */
   private async drive(start: number): Promise<RunOutcome> {
-    const nodes = this.script.nodes;
-    let index = start;
-    let steps = 0;
-    for (;;) {
-      if (++steps > this.maxSteps) {
-        return this.fail(`step limit of ${this.maxSteps} actions reached; is there an endless loop?`);
-      }
-      const node = nodes[index] as CompiledNode;
-      const outcome = await this.execute(node);
-      if (outcome.control === 'end') return this.end();
-      if (outcome.control === 'stop') {
-        if (this.released) {
-          await this.runReleaseHandler();
-          return this.finish('ended');
+    const stopListening = this.host.platform.on((event) => {
+      if (event.type === 'contact.ended' && event.contactId === this.contact.id) this.released = true;
+    });
+    try {
+      this.state = { status: 'running', at: start };
+      let steps = 0;
+      while (this.state.status === 'running') {
+        const node = this.script.nodes[this.state.at] as CompiledNode;
+        const result =
+          ++steps > this.maxSteps
+            ? failRun(
+                `step limit of ${this.maxSteps} actions reached; is there an endless loop?`,
+                this.released,
+              )
+            : await this.execute(node);
+        this.state = result.state;
+        if (result.state.status === 'error') this.variables.set('_ERR', result.state.error);
+        if (result.trace.note) this.note(result.trace.note);
+        if (result.waitMs !== undefined && result.state.status === 'waiting') {
+          const { resumeNode } = result.state;
+          if ((await this.host.wait(result.waitMs)) === 'continue')
+            this.state = { status: 'running', at: resumeNode };
         }
-        this.outcome = 'stopped';
-        return 'stopped';
+        await this.carryOut(result.effects);
       }
-      const next = nextNode(node, outcome.branch);
-      // A throw with neither its error branch nor Default wired: the run fails, it is no dead end.
-      if (next < 0 && outcome === this.caught) return this.fail(String(outcome.set?._ERR));
-      if (next < 0) {
-        this.note(`branch ${outcome.branch} is not wired and neither is Default: dead end`);
-        await this.endContact(DISCONNECT.deadEnd);
-        await this.runReleaseHandler();
-        return this.finish('deadEnd');
-      }
-      if (outcome.waitMs !== undefined && outcome.waitMs > 0) {
-        if ((await this.host.wait(outcome.waitMs)) === 'park') {
-          this.outcome = 'waiting';
-          this.resumeAt = this.context.now() + outcome.waitMs;
-          this.resumeIndex = next;
-          return 'waiting';
-        }
-      }
-      index = next;
+      return this.outcome as RunOutcome;
+    } finally {
+      stopListening();
     }
   }
 
-  /** The last outcome made from a throw, so `drive` can tell it from a returned branch. */
-  private caught: Outcome | null = null;
+  /** Does what a step asked, in order. A failure here is an outage: it propagates to the caller. */
+  private async carryOut(effects: readonly Effect[]) {
+    for (const effect of effects) {
+      if (effect.type === 'endContact') {
+        if (this.released) continue;
+        await this.host.platform.endContact(this.contact.id, effect.reason, {
+          channel: 'script',
+          via: this.script.name,
+        });
+        this.released = true;
+      } else await this.runReleaseHandler();
+    }
+  }
 
-  /** Runs one action: the single place where a throw is turned into `_ERR` and a branch. */
-  private async execute(node: CompiledNode): Promise<Outcome> {
+  /** Runs one action and steps: the single place where a throw is turned into `_ERR` and a branch. */
+  private async execute(node: CompiledNode): Promise<StepResult> {
     const at = this.context.now();
     const v = this.variables;
     v.missing = null;
     let outcome: Outcome;
+    let caught = false;
     try {
       const result = node.definition.run(this.context, node.properties(v), node.prepared);
       outcome = result instanceof Promise ? await result : result;
     } catch (thrown) {
       const message = thrown instanceof Error ? thrown.message : String(thrown);
       outcome = { branch: node.definition.errorBranch ?? 'Default', set: { _ERR: message } };
-      this.caught = outcome;
+      caught = true;
     }
     const set = outcome.set;
     if (set !== undefined) for (const name in set) v.set(name, set[name]);
+    const result = step(node, outcome, { released: this.released, caught, now: at });
     if (this.tracing) {
-      const entry: TraceEntry = { at, id: node.id, action: node.actionName, branch: outcome.branch };
+      const entry: TraceEntry = { at, id: node.id, action: node.actionName };
+      if (result.trace.branch !== undefined) entry.branch = result.trace.branch;
+      if (result.trace.outcome !== undefined) entry.outcome = result.trace.outcome;
       if (set !== undefined) entry.set = set;
-      if (v.missing !== null) {
-        entry.notes = [...new Set(v.missing)].map((n) => `unknown variable {${n}} substituted as empty`);
-      }
-      if (outcome === this.caught) entry.notes = [...(entry.notes ?? []), `error: ${String(set?._ERR)}`];
+      const notes = [
+        ...(v.missing === null
+          ? []
+          : [...new Set(v.missing)].map((n) => `unknown variable {${n}} substituted as empty`)),
+        ...(caught ? [`error: ${String(set?._ERR)}`] : []),
+        ...(outcome.notes ?? []),
+      ];
+      if (notes.length > 0) entry.notes = notes;
       this.trace.push(entry);
+      this.onTrace?.(entry);
     }
-    return outcome;
+    return result;
   }
 
   private note(text: string) {
     const last = this.trace[this.trace.length - 1];
-    if (this.tracing && last) last.notes = [...(last.notes ?? []), text];
-  }
-
-  private async end(): Promise<RunOutcome> {
-    await this.endContact(DISCONNECT.end);
-    await this.runReleaseHandler();
-    return this.finish('ended');
-  }
-
-  private async fail(reason: string): Promise<RunOutcome> {
-    this.error = reason;
-    this.variables.set('_ERR', reason);
-    this.note(reason);
-    await this.endContact(DISCONNECT.error);
-    await this.runReleaseHandler();
-    return this.finish('error');
-  }
-
-  private async endContact(reason: string) {
-    if (this.released) return;
-    await this.host.platform.endContact(this.contact.id, reason, {
-      channel: 'script',
-      via: this.script.name,
-    });
+    if (this.tracing && last && !last.notes?.includes(text)) last.notes = [...(last.notes ?? []), text];
   }
 
   private async runReleaseHandler() {
     if (this.releaseHandled || this.script.onRelease < 0) return;
     this.releaseHandled = true;
-    // The handler's own END/STOP/dead end only finish the handler: the contact is gone already.
-    const main = this.outcome;
     this.released = true;
+    // The handler's own END/STOP/dead end only finish the handler: the contact is gone already.
+    const main = this.state;
     await this.drive(this.script.onRelease);
-    this.outcome = main;
-  }
-
-  private finish(outcome: RunOutcome): RunOutcome {
-    this.outcome = outcome;
-    this.unsubscribe();
-    return outcome;
+    this.state = main;
   }
 }

@@ -1,132 +1,126 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { Platform } from '../platform/platform.js';
-import type { RunWorker } from './script-runs.js';
+import type { Tick } from './tick.js';
 
 /** How soon to look again at due work that another process holds locked. */
-const LOCKED_RETRY_MS = 20;
+export const LOCKED_RETRY_MS = 20;
 
 export interface SchedulerOptions {
-  platform: Platform;
-  runs: RunWorker;
+  tick: Tick;
   clock: Clock;
   log: Logger;
-  /** Callbacks dispatched per transaction. Default 500. */
-  batchSize?: number;
   /** Longest sleep without a timer or a notification, a safety net for a lost one. Default 30 s. */
   maxIdleMs?: number;
-  /** Told of each dispatched callback and how late it went (metrics). */
-  onDispatched?(lateMs: number): void;
 }
 
 /**
- * The loop behind `serve`: dispatch what is due, route, run scripts that can run; then sleep
- * until the next due time — or until `wake()` (a notification: an earlier callback, a signal, an
- * agent free). No polling interval: lateness is the timer's, a millisecond or two. A failing
- * iteration (the database gone) is retried with back-off and nothing is lost: what was due stays
- * due in the database.
+ * The loop behind `serve`: a tick (dispatch what is due, route, run scripts that can run), then
+ * sleep on the clock until the next due time — or until told to look sooner (`lookBy`: an earlier
+ * callback, a signal, a contended route). No polling interval: lateness is the timer's. A failing
+ * turn (the database gone) is retried with back-off and nothing is lost: what was due stays due in
+ * the database.
  */
 export function createScheduler(options: SchedulerOptions) {
-  const { platform, runs, clock, log } = options;
-  const batchSize = options.batchSize ?? 500;
+  const { tick, clock, log } = options;
   const maxIdleMs = options.maxIdleMs ?? 30_000;
   let stopped = false;
-  let woken = false;
-  /** When the loop means to look next (epoch ms), while it sleeps. */
-  let plannedWake = Number.POSITIVE_INFINITY;
   let iterating = false;
-  /** The earliest due time heard of during an iteration, which may have read too early to see it. */
+  /** While a turn runs: the earliest moment someone asked to be looked at; the turn may have read too early. */
   let heardDue = Number.POSITIVE_INFINITY;
-  let interrupt: (() => void) | undefined;
+  /** While the loop sleeps: until when, and how to wake it sooner. */
+  let sleeping: { until: number; wake(): void; replan(at: number): void } | undefined;
+  let idleWaiters: Array<() => void> = [];
   let loop: Promise<void> | undefined;
 
-  const pause = (ms: number) =>
+  const sleep = (until: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        interrupt = undefined;
+      let cancel = clock.setTimer(until - clock.now(), wake);
+      function wake() {
+        cancel();
+        sleeping = undefined;
         resolve();
       }
-      interrupt = done;
+      sleeping = {
+        until,
+        wake,
+        replan(at) {
+          cancel();
+          if (sleeping) sleeping.until = at;
+          cancel = clock.setTimer(at - clock.now(), wake);
+        },
+      };
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
     });
-
-  /** One turn; returns when to look next, and whether it got anything done. */
-  async function iteration(): Promise<{ next: number | null; progressed: boolean }> {
-    let progressed = false;
-    for (;;) {
-      const dispatched = await platform.dispatchDue(batchSize);
-      if (dispatched.length > 0) progressed = true;
-      if (dispatched.length > 0) log.debug({ count: dispatched.length }, 'dispatched due callbacks');
-      for (const d of dispatched) options.onDispatched?.(d.lateMs);
-      if (dispatched.length < batchSize || stopped) break;
-    }
-    if ((await platform.route()).length > 0) progressed = true;
-    if ((await runs.processDue()) > 0) progressed = true;
-    const [callbacks, scripts] = await Promise.all([platform.nextWakeAt(), runs.nextDueAt()]);
-    const next = callbacks === null ? scripts : scripts === null ? callbacks : Math.min(callbacks, scripts);
-    return { next, progressed };
-  }
 
   async function run() {
     let failures = 0;
     while (!stopped) {
-      woken = false;
-      plannedWake = Number.POSITIVE_INFINITY;
-      heardDue = Number.POSITIVE_INFINITY;
       let next: number | null;
+      iterating = true;
       try {
-        iterating = true;
-        const turn = await iteration();
+        const turn = await tick.run();
         next = turn.next;
         // Due work this turn could not take (another process holds it locked): look again
         // shortly, not at once, rather than spin until that process commits.
         if (!turn.progressed && next !== null && next <= clock.now()) next = clock.now() + LOCKED_RETRY_MS;
-        if (heardDue < (next ?? Number.POSITIVE_INFINITY)) next = heardDue;
         if (failures > 0) log.info({ after: failures }, 'scheduler recovered: the database answers again');
         failures = 0;
       } catch (error) {
         failures++;
         const retryInMs = Math.min(100 * 2 ** failures, 10_000);
         log.error({ err: error, retryInMs }, 'scheduler iteration failed; retrying');
-        await pause(retryInMs);
-        continue;
+        next = clock.now() + retryInMs;
       } finally {
         iterating = false;
       }
-      if (stopped || woken) continue;
-      const delay = next === null ? maxIdleMs : Math.min(maxIdleMs, next - clock.now());
-      if (delay > 0) {
-        plannedWake = clock.now() + delay;
-        await pause(delay);
-      }
+      if (stopped) break;
+      if (heardDue < (next ?? Number.POSITIVE_INFINITY)) next = heardDue;
+      heardDue = Number.POSITIVE_INFINITY;
+      const until = Math.min(clock.now() + maxIdleMs, next ?? Number.POSITIVE_INFINITY);
+      if (until > clock.now()) await sleep(until);
     }
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const w of waiters) w();
   }
 
-  return {
+  const scheduler = {
     start(): void {
       loop ??= run();
     },
+    /**
+     * Something falls due at `at`: look then, if that is before the loop means to look anyway (a
+     * callback for tomorrow must not cost a turn now). `at` at or before now: look at once.
+     */
+    lookBy(at: number): void {
+      if (stopped) return;
+      if (iterating || !sleeping) heardDue = Math.min(heardDue, at);
+      else if (at <= clock.now()) sleeping.wake();
+      else if (at < sleeping.until) sleeping.replan(at);
+    },
     /** Look for work now: something may have become due earlier than the timer says. */
     wake(): void {
-      woken = true;
-      interrupt?.();
+      scheduler.lookBy(clock.now());
     },
     /**
-     * Something falls due at `at`: wake only if that is before the loop means to look anyway
-     * (a callback for tomorrow must not cost a turn now).
+     * Resolves when the loop has finished its work and sleeps (or has stopped): what was due by
+     * now is done. Tests on a simulated clock move the clock, then wait for this.
      */
-    wakeBy(at: number): void {
-      if (iterating) heardDue = Math.min(heardDue, at);
-      else if (at < plannedWake) this.wake();
+    idle(): Promise<void> {
+      if (stopped || (sleeping && !iterating)) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
     },
-    /** Finishes the iteration in flight (its transaction commits), then stops claiming. */
+    /** Finishes the turn in flight (its transactions commit), then stops claiming. */
     async stop(): Promise<void> {
       stopped = true;
-      interrupt?.();
+      tick.stop();
+      sleeping?.wake();
       await loop;
     },
   };
+  return scheduler;
 }
 
 export type Scheduler = ReturnType<typeof createScheduler>;

@@ -3,18 +3,18 @@
  * of closures; evaluation only calls those closures, so it never re-parses, never uses eval, and never throws.
  */
 
+import type { Failure, Ok } from '../result.js';
+
 /** Variables are looked up by lower-cased name. A value may be string, number, boolean, null, or a JSON object/array (for dotted access). */
 export interface ExpressionScope {
   get(lowerName: string): unknown;
 }
 export type CompiledExpression = (scope: ExpressionScope) => unknown;
 export type CompileResult =
-  | {
-      ok: true;
-      value: CompiledExpression;
-      variables: string[] /* lower-cased root variable names referenced */;
-    }
-  | { ok: false; code: 'InvalidExpression'; message: string; position: number };
+  /** `variables`: the lower-cased root variable names the expression reads. */
+  | (Ok<CompiledExpression> & { variables: string[] })
+  /** `position`: where in the source the problem is. */
+  | (Failure<'InvalidExpression'> & { position: number });
 
 export const MAX_SOURCE_LENGTH = 10_000;
 /** Bounds parser recursion and the depth of the closure tree, so neither can overflow the stack. */

@@ -1,3 +1,4 @@
+import { oneLine, quote as quoteText } from '../text.js';
 import { type ActionCatalog, type ActionContract, canonicalBranch } from './action-contract.js';
 import { type Finding, jsonPath } from './finding.js';
 import { parseScriptText } from './load.js';
@@ -7,7 +8,8 @@ import { suggest } from './suggest.js';
 import { SCRIPT_TYPES, type Script, type ScriptType } from './types.js';
 
 type Segments = (string | number)[];
-type Located = Omit<Finding, 'path' | 'line' | 'column'> & { at: Segments };
+/** `literal`: about a literal property value the action would refuse at run time (a run can go on). */
+type Located = Omit<Finding, 'path' | 'line' | 'column'> & { at: Segments; literal?: boolean };
 type JsonObject = Record<string, unknown>;
 type Value = string | number | boolean;
 
@@ -15,17 +17,29 @@ type Value = string | number | boolean;
 interface Reporter {
   error(at: Segments, message: string, hint?: string | null): void;
   warning(at: Segments, message: string, hint?: string | null): void;
+  /** An error about a literal value: the action would take its error branch when run. */
+  literal(at: Segments, message: string, hint?: string | null): void;
   /** A reporter for `actions[index]`: paths relative to it, findings carrying its id. */
   action(index: number, id: string | null): Reporter;
 }
 
 function reporter(found: Located[], base: Segments = [], actionId: string | null = null): Reporter {
-  const add = (severity: Finding['severity']) => (at: Segments, message: string, hint?: string | null) => {
-    found.push({ severity, actionId, at: [...base, ...at], message, hint: hint ?? null });
-  };
+  const add =
+    (severity: Finding['severity'], literal = false) =>
+    (at: Segments, message: string, hint?: string | null) => {
+      found.push({
+        severity,
+        actionId,
+        at: [...base, ...at],
+        message,
+        hint: hint ?? null,
+        ...(literal ? { literal } : {}),
+      });
+    };
   return {
     error: add('error'),
     warning: add('warning'),
+    literal: add('error', true),
     action: (index, id) => reporter(found, ['actions', index], id),
   };
 }
@@ -58,7 +72,8 @@ const NAME = new RegExp(SCRIPT_NAME_PATTERN);
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 const own = (o: JsonObject, key: string): unknown => (Object.hasOwn(o, key) ? o[key] : undefined);
 const isValue = (v: unknown): v is Value => ['string', 'number', 'boolean'].includes(typeof v);
-const quote = (text: string) => `'${text.length > 60 ? `${text.slice(0, 60)}…` : text}'`;
+/** Names and values in findings: single-quoted, cut at 60 characters. */
+const quote = (text: string) => quoteText(text, { max: 60, marks: 'single' });
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
@@ -322,17 +337,17 @@ function checkPropertyValues(node: Node, properties: Record<string, Value>, cont
     if (blank || (spec.kind !== 'expression' && hasPlaceholder(text))) continue;
     if (spec.enum && !spec.enum.some((e) => e.toLowerCase() === text.trim().toLowerCase())) {
       const message = `${name} ${quote(text)} is not one of ${spec.enum.join(', ')}`;
-      r.error(where(name), message, didYouMean(text.trim(), spec.enum));
+      r.literal(where(name), message, didYouMean(text.trim(), spec.enum));
     }
     const reason = spec.checkLiteral?.(text);
-    if (reason !== undefined) r.error(where(name), literalProblem(name, text, reason));
+    if (reason !== undefined) r.literal(where(name), literalProblem(name, text, reason));
   }
 
   const values = Object.fromEntries(
     specs.map(([name, spec]) => [name, written.get(name)?.text ?? spec.default ?? '']),
   );
   for (const { property, message } of contract.checkProperties?.(values) ?? []) {
-    r.error(where(property), literalProblem(property, values[property] ?? '', message));
+    r.literal(where(property), literalProblem(property, values[property] ?? '', message));
   }
 }
 
@@ -569,11 +584,6 @@ function collect(value: unknown, catalog: ActionCatalog): Located[] {
   return found;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: findings are one line each, whatever the file holds
-const CONTROL = /[\u0000-\u001f\u007f]/g;
-const oneLine = (text: string) =>
-  text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-
 const toFinding = ({ severity, actionId, at, message, hint }: Located): Finding => ({
   severity,
   actionId,
@@ -590,14 +600,26 @@ export function validateScript(value: unknown, catalog: ActionCatalog): Finding[
   return collect(value, catalog).map(toFinding);
 }
 
+export interface ValidateOptions {
+  /**
+   * Report literal values the action would refuse (a literal SkillId that is not a number) as
+   * warnings: the script can still run, and the action takes its branch. What `switchboard run` does.
+   */
+  literalsAsWarnings?: boolean;
+}
+
 /** Parses and validates a script file, findings in file order; `script` is set only when none is an error. */
 export function validateScriptText(
   text: string,
   catalog: ActionCatalog,
+  options: ValidateOptions = {},
 ): { script: Script | undefined; findings: Finding[] } {
   const parsed = parseScriptText(text);
   if (hasErrors(parsed.findings)) return { script: undefined, findings: parsed.findings };
-  const located = collect(parsed.value, catalog).map((f) => ({ ...toFinding(f), ...parsed.locate(f.at) }));
+  const located = collect(parsed.value, catalog).map((f) => ({
+    ...toFinding(f.literal && options.literalsAsWarnings ? { ...f, severity: 'warning' } : f),
+    ...parsed.locate(f.at),
+  }));
   const findings = [...parsed.findings, ...located].sort(
     (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
   );

@@ -16,6 +16,7 @@ export interface Database {
   audit_log: AuditTable;
   scripts: ScriptTable;
   script_runs: ScriptRunTable;
+  script_run_signals: ScriptRunSignalTable;
   tokens: TokenTable;
 }
 
@@ -27,24 +28,34 @@ export interface ScriptTable {
 }
 
 /**
- * A contact's script that has not finished. `status`: `pending` (to start), `running` (a process
- * holds it until `lease_until`), `waiting` (WAIT until `resume_at`), `stopped` (STOP).
+ * A contact's script that has not finished (platform/script-runs.ts owns it). `status`: `pending`
+ * (to start), `running` (a process holds it until `lease_until`), `waiting` (WAIT until
+ * `resume_at`), `stopped` (STOP).
  */
 export interface ScriptRunTable {
   contact_id: number;
   script_name: string;
   status: string;
   resume_at: number | null;
-  /** JSON RunSnapshot of a parked run; null before it starts. */
+  /** JSON object of the variables visible from BEGIN; null once the run has started. */
+  start_variables: string | null;
+  /** JSON of the parked run as the runtime saves it; null until it first parks. */
   snapshot: string | null;
-  /** JSON array of signal parameter lists waiting to be delivered, oldest first. */
-  signals: string;
   /** 1 when the contact ended and ONRELEASE is still to run. */
   released: number;
   owner: string | null;
   lease_until: number | null;
   created_at: number;
   updated_at: number;
+}
+
+/** A signal waiting for its run, delivered in `id` order. */
+export interface ScriptRunSignalTable {
+  id: Generated<number>;
+  contact_id: number;
+  /** JSON array of p1…p9. */
+  params: string;
+  created_at: number;
 }
 
 export interface TokenTable {
@@ -76,7 +87,7 @@ export interface SecurityProfileTable {
 }
 
 export interface SkillTable {
-  id: number;
+  id: Generated<number>;
   name: string;
   media_type: string;
   direction: string;
@@ -86,7 +97,7 @@ export interface SkillTable {
 }
 
 export interface AgentTable {
-  id: number;
+  id: Generated<number>;
   username: string;
   first_name: string;
   last_name: string;

@@ -1,9 +1,8 @@
 import { actions } from '../../src/actions/registry.js';
 import { createSimulatedClock } from '../../src/clock.js';
-import { createPlatform } from '../../src/platform/platform.js';
 import { compileScript } from '../../src/runtime/compile.js';
-import { advanceTo, simulate } from '../../src/runtime/simulate.js';
 import type { ScriptAction, ScriptType } from '../../src/script/types.js';
+import { createSimulation, simulate } from '../../src/simulator/simulate.js';
 import { openSqliteStore } from '../../src/storage/sqlite/open-sqlite.js';
 import { baseWorld, NOW } from './simulate.js';
 
@@ -17,7 +16,8 @@ export type OpenWorld = Awaited<ReturnType<typeof openWorld>>;
 export async function openWorld(world: Record<string, unknown> = baseWorld()) {
   const store = await openSqliteStore(':memory:');
   const clock = createSimulatedClock(Date.parse(String(world.now ?? NOW)));
-  const platform = createPlatform({ store, clock });
+  const simulation = createSimulation({ store, clock, actions });
+  const { platform } = simulation;
   const loaded = await platform.loadWorld(world);
   if (!loaded.ok) {
     await store.close();
@@ -28,7 +28,7 @@ export async function openWorld(world: Record<string, unknown> = baseWorld()) {
     clock,
     platform,
     /** Moves the clock to `iso`, dispatching and routing everything due on the way. */
-    advanceTo: (iso: string) => advanceTo(platform, clock, Date.parse(iso)),
+    advanceTo: (iso: string) => simulation.advanceTo(Date.parse(iso)),
     snapshot: () => platform.snapshot(),
     /** Runs a script for a new contact against this world, from the clock's current time. */
     async runScript(
@@ -41,6 +41,7 @@ export async function openWorld(world: Record<string, unknown> = baseWorld()) {
       );
       const report = await simulate({
         script,
+        actions,
         store,
         now: clock.now(),
         ...(options.variables ? { variables: options.variables } : {}),

@@ -1,7 +1,7 @@
 import { actions } from '../../src/actions/registry.js';
 import { compileScript } from '../../src/runtime/compile.js';
-import { type SimulateOptions, type SimulationReport, simulate } from '../../src/runtime/simulate.js';
 import type { ScriptAction, ScriptType } from '../../src/script/types.js';
+import { type SimulateOptions, type SimulationReport, simulate } from '../../src/simulator/simulate.js';
 import { openSqliteStore } from '../../src/storage/sqlite/open-sqlite.js';
 
 export const NOW = '2026-11-23T08:00:00Z';
@@ -58,7 +58,7 @@ export async function runActions(
   const script = compileScript({ name: 'test', mediaType, actions: scriptActions }, actions);
   const store = await openSqliteStore(':memory:');
   try {
-    const report = await simulate({ world: baseWorld(), ...rest, script, store });
+    const report = await simulate({ world: baseWorld(), ...rest, script, actions, store });
     if (!report.ok) throw new Error(report.message);
     return report.value;
   } finally {
@@ -75,5 +75,14 @@ export function chain(...middle: ScriptAction[]): ScriptAction[] {
   ];
 }
 
-/** The branch each action took, in order. */
-export const branches = (report: SimulationReport) => report.trace.map((t) => `${t.id}:${t.branch}`);
+/**
+ * Each action in order, with the connector it followed (none for END and STOP) and, when that was
+ * a fallback to Default, the action's own result: `kill:Default (OnSuccess)`. Events are left out.
+ */
+export const branches = (report: SimulationReport) =>
+  report.trace
+    .filter((t) => t.event === undefined)
+    .map(
+      (t) =>
+        `${t.id}${t.branch === undefined ? '' : `:${t.branch}`}${t.outcome === undefined ? '' : ` (${t.outcome})`}`,
+    );

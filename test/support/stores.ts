@@ -46,14 +46,43 @@ export async function openTestPostgres(): Promise<Store> {
   };
 }
 
+/**
+ * Two stores on one database, as two server processes have (on SQLite, one store twice: a file
+ * has one writer at a time). Closing the first drops the database.
+ */
+async function openPostgresPair(): Promise<[Store, Store]> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const first = await openPostgresStore({ url: POSTGRES_URL, schema, maxConnections: 4 });
+  const second = await openPostgresStore({ url: POSTGRES_URL, schema, maxConnections: 4 });
+  return [
+    {
+      ...first,
+      async close() {
+        await second.close();
+        await first.db.schema.dropSchema(schema).ifExists().cascade().execute();
+        await first.close();
+      },
+    },
+    { ...second, close: async () => {} },
+  ];
+}
+
 export interface StoreKind {
   name: 'sqlite' | 'postgres';
   open(): Promise<Store>;
+  openPair(): Promise<[Store, Store]>;
 }
 
 export const STORE_KINDS: StoreKind[] = [
-  { name: 'sqlite', open: () => openSqliteStore(':memory:') },
-  { name: 'postgres', open: openTestPostgres },
+  {
+    name: 'sqlite',
+    open: () => openSqliteStore(':memory:'),
+    async openPair() {
+      const store = await openSqliteStore(':memory:');
+      return [store, { ...store, close: async () => {} }];
+    },
+  },
+  { name: 'postgres', open: openTestPostgres, openPair: openPostgresPair },
 ];
 
 /** Declares the suite once per real database (Kysely's habit: no mocks, every dialect). */

@@ -1,6 +1,6 @@
 import type { Platform } from '../../platform/platform.js';
-import { type Api, errors, page, pageQuery, viaApi } from '../app.js';
-import { HttpError, unwrap } from '../http-error.js';
+import { unwrap } from '../http-error.js';
+import { type Api, errors, page, pageQuery, viaApi } from '../route-helpers.js';
 import { Agent, AgentStateBody, IdParams, ListQuery, Page } from '../schemas.js';
 
 const tags = ['agents'];
@@ -9,7 +9,7 @@ export function agentRoutes(api: Api, platform: Platform) {
   api.get(
     '/agents',
     {
-      config: { permission: 'agents:read' },
+      config: { operation: 'agents.read' },
       schema: {
         tags,
         summary: 'List agents',
@@ -19,32 +19,23 @@ export function agentRoutes(api: Api, platform: Platform) {
     },
     async (request) => {
       const { limit = 100 } = request.query;
-      return page(
-        await platform.read.agents({
-          ...pageQuery(request.query),
-        }),
-        limit,
-      );
+      return page(unwrap(await platform.read.agents(pageQuery(request.query), viaApi(request))), limit);
     },
   );
 
   api.get(
     '/agents/:id',
     {
-      config: { permission: 'agents:read' },
+      config: { operation: 'agents.read' },
       schema: { tags, summary: 'One agent', params: IdParams, response: { 200: Agent, ...errors(404) } },
     },
-    async (request) => {
-      const agent = await platform.read.agent(Number(request.params.id));
-      if (!agent) throw new HttpError('NotFound', `no agent with ID ${request.params.id}`);
-      return agent;
-    },
+    async (request) => unwrap(await platform.read.agent(Number(request.params.id), viaApi(request))),
   );
 
   api.put(
     '/agents/:id/state',
     {
-      // agents:write, or the agent setting its own state (checked by the platform).
+      config: { operation: 'agents.setState' },
       schema: {
         tags,
         summary: 'Set an agent’s state; an agent made Available is offered queued contacts at once',

@@ -1,12 +1,13 @@
 import type { Platform } from '../../platform/platform.js';
-import { type Api, errors, page, pageQuery } from '../app.js';
+import { unwrap } from '../http-error.js';
+import { type Api, errors, page, pageQuery, viaApi } from '../route-helpers.js';
 import { AuditEntry, ListQuery, Page } from '../schemas.js';
 
 export function auditRoutes(api: Api, platform: Platform) {
   api.get(
     '/audit',
     {
-      config: { permission: 'admin' },
+      config: { operation: 'audit.read' },
       schema: {
         tags: ['audit'],
         summary: 'Who did what, when, through which channel',
@@ -16,12 +17,7 @@ export function auditRoutes(api: Api, platform: Platform) {
     },
     async (request) => {
       const { limit = 100 } = request.query;
-      return page(
-        await platform.read.audit({
-          ...pageQuery(request.query),
-        }),
-        limit,
-      );
+      return page(unwrap(await platform.read.audit(pageQuery(request.query), viaApi(request))), limit);
     },
   );
 }

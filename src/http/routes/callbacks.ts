@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { Platform } from '../../platform/platform.js';
-import { type Api, errors, page, pageQuery, viaApi } from '../app.js';
 import { HttpError, unwrap } from '../http-error.js';
+import { type Api, errors, page, pageQuery, viaApi } from '../route-helpers.js';
 import {
   Callback,
   CallbackQuery,
@@ -19,7 +18,7 @@ export function callbackRoutes(api: Api, platform: Platform) {
   api.post(
     '/scheduled-callbacks',
     {
-      config: { permission: 'callbacks:write' },
+      config: { operation: 'callbacks.schedule' },
       schema: {
         tags,
         summary: 'Schedule Callback: a skill or agent calls the person back at a future time',
@@ -39,27 +38,19 @@ export function callbackRoutes(api: Api, platform: Platform) {
           'Idempotency-Key',
         );
       }
-      const idempotency =
-        key === undefined
-          ? undefined
-          : { key, requestHash: createHash('sha256').update(JSON.stringify(request.body)).digest('hex') };
-      let result = await platform
-        .scheduleCallback(request.body, viaApi(request), idempotency)
-        .catch((e: unknown) => e);
-      // Two retries racing: the loser's insert hits the unique key; asking again finds the winner's callback.
-      if (result instanceof Error && idempotency)
-        result = await platform.scheduleCallback(request.body, viaApi(request), idempotency);
-      if (result instanceof Error) throw result;
-      return reply
-        .status(201)
-        .send({ callbackId: unwrap(result as Awaited<ReturnType<Platform['scheduleCallback']>>).id });
+      const scheduled = await platform.scheduleCallback(
+        request.body,
+        viaApi(request),
+        key === undefined ? {} : { idempotencyKey: key },
+      );
+      return reply.status(201).send({ callbackId: unwrap(scheduled).id });
     },
   );
 
   api.get(
     '/scheduled-callbacks',
     {
-      config: { permission: 'callbacks:read' },
+      config: { operation: 'callbacks.read' },
       schema: {
         tags,
         summary: 'List callbacks by skill, target agent or state',
@@ -69,20 +60,23 @@ export function callbackRoutes(api: Api, platform: Platform) {
     },
     async (request) => {
       const { limit = 100, state, skillId, agentId } = request.query;
-      const rows = await platform.read.callbacks({
-        ...pageQuery(request.query),
-        ...(state === undefined ? {} : { state }),
-        ...(skillId === undefined ? {} : { skillId }),
-        ...(agentId === undefined ? {} : { agentId }),
-      });
-      return page(rows, limit);
+      const rows = await platform.read.callbacks(
+        {
+          ...pageQuery(request.query),
+          ...(state === undefined ? {} : { state }),
+          ...(skillId === undefined ? {} : { skillId }),
+          ...(agentId === undefined ? {} : { agentId }),
+        },
+        viaApi(request),
+      );
+      return page(unwrap(rows), limit);
     },
   );
 
   api.get(
     '/scheduled-callbacks/:id',
     {
-      config: { permission: 'callbacks:read' },
+      config: { operation: 'callbacks.read' },
       schema: {
         tags,
         summary: 'One callback',
@@ -90,17 +84,13 @@ export function callbackRoutes(api: Api, platform: Platform) {
         response: { 200: Callback, ...errors(404) },
       },
     },
-    async (request) => {
-      const callback = await platform.read.callback(Number(request.params.id));
-      if (!callback) throw new HttpError('NotFound', `no scheduled callback with ID ${request.params.id}`);
-      return callback;
-    },
+    async (request) => unwrap(await platform.read.callback(Number(request.params.id), viaApi(request))),
   );
 
   api.put(
     '/scheduled-callbacks/:id',
     {
-      config: { permission: 'callbacks:write' },
+      config: { operation: 'callbacks.update' },
       schema: {
         tags,
         summary: 'Reschedule or edit a callback that is still Scheduled',
@@ -116,7 +106,7 @@ export function callbackRoutes(api: Api, platform: Platform) {
   api.delete(
     '/scheduled-callbacks/:id',
     {
-      config: { permission: 'callbacks:write' },
+      config: { operation: 'callbacks.cancel' },
       schema: {
         tags,
         summary: 'Cancel a callback that is still Scheduled',

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Platform } from '../../platform/platform.js';
-import { type Api, errors, page, pageQuery, viaApi } from '../app.js';
-import { HttpError, unwrap } from '../http-error.js';
+import { unwrap } from '../http-error.js';
+import { type Api, errors, page, pageQuery, viaApi } from '../route-helpers.js';
 import {
   Contact,
   ContactQuery,
@@ -18,7 +18,7 @@ export function contactRoutes(api: Api, platform: Platform) {
   api.post(
     '/contacts',
     {
-      config: { permission: 'contacts:write' },
+      config: { operation: 'contacts.start' },
       schema: {
         tags,
         summary: 'Start a contact: in a deployed script, or queued to a skill',
@@ -33,7 +33,7 @@ export function contactRoutes(api: Api, platform: Platform) {
   api.get(
     '/contacts',
     {
-      config: { permission: 'contacts:read' },
+      config: { operation: 'contacts.read' },
       schema: {
         tags,
         summary: 'List contacts, oldest first',
@@ -43,31 +43,27 @@ export function contactRoutes(api: Api, platform: Platform) {
     },
     async (request) => {
       const { limit = 100, state } = request.query;
-      const rows = await platform.read.contacts({
-        ...pageQuery(request.query),
-        ...(state === undefined ? {} : { state }),
-      });
-      return page(rows, limit);
+      const rows = await platform.read.contacts(
+        { ...pageQuery(request.query), ...(state === undefined ? {} : { state }) },
+        viaApi(request),
+      );
+      return page(unwrap(rows), limit);
     },
   );
 
   api.get(
     '/contacts/:id',
     {
-      config: { permission: 'contacts:read' },
+      config: { operation: 'contacts.read' },
       schema: { tags, summary: 'One contact', params: IdParams, response: { 200: Contact, ...errors(404) } },
     },
-    async (request) => {
-      const contact = await platform.read.contact(Number(request.params.id));
-      if (!contact) throw new HttpError('InvalidContactID', `no contact with ID ${request.params.id}`);
-      return contact;
-    },
+    async (request) => unwrap(await platform.read.contact(Number(request.params.id), viaApi(request))),
   );
 
   api.post(
     '/contacts/:id/end',
     {
-      config: { permission: 'contacts:end' },
+      config: { operation: 'contacts.end' },
       schema: {
         tags,
         summary: 'End a Contact: leaves its queue, frees its agent, runs its ONRELEASE',
@@ -89,7 +85,7 @@ export function contactRoutes(api: Api, platform: Platform) {
   api.post(
     '/contacts/:id/signal',
     {
-      config: { permission: 'contacts:write' },
+      config: { operation: 'contacts.signal' },
       schema: {
         tags,
         summary: "Signal the contact's script (ONSIGNAL) with parameters p1…p9",

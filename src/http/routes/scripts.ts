@@ -1,9 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { actions } from '../../actions/registry.js';
 import type { Platform } from '../../platform/platform.js';
-import { hasErrors, validateScriptText } from '../../script/validate.js';
-import { type Api, errors, viaApi } from '../app.js';
 import { HttpError, unwrap } from '../http-error.js';
+import { type Api, errors, viaApi } from '../route-helpers.js';
 import { Finding, ScriptParams } from '../schemas.js';
 
 const tags = ['scripts'];
@@ -17,7 +16,7 @@ export function scriptRoutes(api: Api, platform: Platform) {
   api.get(
     '/scripts/:name',
     {
-      config: { permission: 'scripts:read' },
+      config: { operation: 'scripts.read' },
       schema: {
         tags,
         summary: 'A deployed script',
@@ -25,17 +24,13 @@ export function scriptRoutes(api: Api, platform: Platform) {
         response: { 200: Deployed, ...errors(404) },
       },
     },
-    async (request) => {
-      const deployed = await platform.read.script(request.params.name);
-      if (!deployed) throw new HttpError('NotFound', `no script named '${request.params.name}' is deployed`);
-      return deployed;
-    },
+    async (request) => unwrap(await platform.read.script(request.params.name, viaApi(request))),
   );
 
   api.put(
     '/scripts/:name',
     {
-      config: { permission: 'scripts:write' },
+      config: { operation: 'scripts.deploy' },
       schema: {
         tags,
         summary: 'Deploy a script under its name (only a script without validation errors)',
@@ -70,7 +65,7 @@ export function scriptRoutes(api: Api, platform: Platform) {
   api.post(
     '/scripts/:name/validate',
     {
-      config: { permission: 'scripts:read' },
+      config: { operation: 'scripts.validate' },
       schema: {
         tags,
         summary: 'Validate a script without deploying it',
@@ -82,9 +77,7 @@ export function scriptRoutes(api: Api, platform: Platform) {
         },
       },
     },
-    async (request) => {
-      const { findings } = validateScriptText(JSON.stringify(request.body, null, 2), actions);
-      return { valid: !hasErrors(findings), findings };
-    },
+    async (request) =>
+      unwrap(await platform.validateScript(JSON.stringify(request.body, null, 2), actions, viaApi(request))),
   );
 }

@@ -1,6 +1,6 @@
 import type { Platform } from '../../platform/platform.js';
-import { type Api, errors, page, pageQuery, viaApi } from '../app.js';
 import { unwrap } from '../http-error.js';
+import { type Api, errors, page, pageQuery, viaApi } from '../route-helpers.js';
 import { CreateSkillBody, ListQuery, Page, Skill } from '../schemas.js';
 
 const tags = ['skills'];
@@ -9,7 +9,7 @@ export function skillRoutes(api: Api, platform: Platform) {
   api.get(
     '/skills',
     {
-      config: { permission: 'skills:read' },
+      config: { operation: 'skills.read' },
       schema: {
         tags,
         summary: 'List skills',
@@ -19,19 +19,14 @@ export function skillRoutes(api: Api, platform: Platform) {
     },
     async (request) => {
       const { limit = 100 } = request.query;
-      return page(
-        await platform.read.skills({
-          ...pageQuery(request.query),
-        }),
-        limit,
-      );
+      return page(unwrap(await platform.read.skills(pageQuery(request.query), viaApi(request))), limit);
     },
   );
 
   api.post(
     '/skills',
     {
-      config: { permission: 'skills:write' },
+      config: { operation: 'skills.create' },
       schema: {
         tags,
         summary: 'Create a skill',

@@ -65,7 +65,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         onReconnect: () => trouble?.onReconnect?.(),
       }),
     async continueIds(executor) {
-      for (const table of ['contacts', 'scheduled_callbacks', 'audit_log']) {
+      for (const table of ['contacts', 'scheduled_callbacks', 'audit_log', 'skills', 'agents']) {
         await sql`select setval(pg_get_serial_sequence(${table}, 'id'), coalesce((select max(id) from ${sql.table(table)}), 0) + 1, false)`.execute(
           executor,
         );

@@ -4,8 +4,10 @@ import SqliteDatabase from 'better-sqlite3';
 import {
   CompiledQuery,
   type DatabaseConnection,
+  type DialectAdapter,
   type Driver,
   Kysely,
+  SqliteAdapter,
   SqliteDialect,
   type SqliteDriver,
 } from 'kysely';
@@ -26,7 +28,10 @@ export async function openSqliteStore(path: string): Promise<Store> {
     dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
   });
   const handlers = new Set<(message: string) => void>();
+  // A migration may rebuild a table that others refer to: references are checked once it is done.
+  sqlite.pragma('foreign_keys = OFF');
   await migrateToLatest(db as Kysely<unknown>, 'sqlite');
+  sqlite.pragma('foreign_keys = ON');
   return {
     dialect: 'sqlite',
     db,
@@ -85,6 +90,15 @@ function withStatementCache(sqlite: SqliteDatabase.Database) {
  * once with "database is locked" instead of waiting out the busy timeout.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
+  // SQLite runs DDL inside a transaction: each migration, and its record, commits whole or not at all.
+  override createAdapter(): DialectAdapter {
+    return new (class extends SqliteAdapter {
+      override get supportsTransactionalDdl() {
+        return true;
+      }
+    })();
+  }
+
   override createDriver(): Driver {
     const driver = super.createDriver() as SqliteDriver;
     driver.beginTransaction = async (connection: DatabaseConnection) => {

@@ -1,0 +1,55 @@
+import { fail } from '../result.js';
+import type { Actor, OperationContext, Permission } from './model.js';
+
+/**
+ * What each operation asks of the actor's security profile: the one table. The platform checks it
+ * at the start of every operation, reads included; the HTTP API derives each route's documented
+ * permission from it and asks `authorize` before it reads a body. `self`: an agent may do it to
+ * itself without the permission (DESIGN §2: every agent may set its own state).
+ */
+export const OPERATIONS = {
+  'contacts.read': { permission: 'contacts:read' },
+  'contacts.start': { permission: 'contacts:write' },
+  'contacts.signal': { permission: 'contacts:write' },
+  'contacts.end': { permission: 'contacts:end' },
+  'callbacks.read': { permission: 'callbacks:read' },
+  'callbacks.schedule': { permission: 'callbacks:write' },
+  'callbacks.update': { permission: 'callbacks:write' },
+  'callbacks.cancel': { permission: 'callbacks:write' },
+  'agents.read': { permission: 'agents:read' },
+  'agents.setState': { permission: 'agents:write', self: true },
+  'skills.read': { permission: 'skills:read' },
+  'skills.create': { permission: 'skills:write' },
+  'scripts.read': { permission: 'scripts:read' },
+  'scripts.validate': { permission: 'scripts:read' },
+  'scripts.deploy': { permission: 'scripts:write' },
+  'audit.read': { permission: 'admin' },
+  'tokens.create': { permission: 'admin' },
+  'tokens.revoke': { permission: 'admin' },
+} as const satisfies Record<string, { permission: Permission; self?: boolean }>;
+
+export type Operation = keyof typeof OPERATIONS;
+
+/** The permission `operation` needs (for documentation: OpenAPI, docs/api.md). */
+export function permissionOf(operation: Operation): Permission {
+  return OPERATIONS[operation].permission;
+}
+
+export function can(actor: Actor, permission: Permission): boolean {
+  return actor.permissions.has('admin') || actor.permissions.has(permission);
+}
+
+/**
+ * The Unauthorized failure when the operation's actor may not do `operation`, else undefined.
+ * System work (the scheduler, the CLI, a world, a script's own context) has no actor and may do
+ * anything. `subjectAgentId`: the agent the operation acts on, for the `self` rule; when it is not
+ * known yet (the HTTP layer, before the handler), a `self` operation is left to the platform.
+ */
+export function authorize(ctx: OperationContext, operation: Operation, subjectAgentId?: number | 'unknown') {
+  const { actor } = ctx;
+  if (!actor) return undefined;
+  const rule: { permission: Permission; self?: boolean } = OPERATIONS[operation];
+  if (rule.self && (subjectAgentId === 'unknown' || subjectAgentId === actor.agentId)) return undefined;
+  if (can(actor, rule.permission)) return undefined;
+  return fail('Unauthorized', `agent ${actor.agentId}'s security profile lacks ${rule.permission}`);
+}

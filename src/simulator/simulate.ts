@@ -1,0 +1,247 @@
+import type { ActionRegistry } from '../actions/registry.js';
+import { createSimulatedClock, type SimulatedClock, systemClock } from '../clock.js';
+import { createLogger } from '../logger.js';
+import type { PlatformEvent } from '../platform/events.js';
+import { createPlatform } from '../platform/platform.js';
+import type { Agent, AuditEntry, Contact, ScheduledCallback } from '../platform/resources.js';
+import { checkWorld, worldNow } from '../platform/world.js';
+import { fail, ok, type Result } from '../result.js';
+import type { CompiledScript } from '../runtime/compile.js';
+import { type RunOutcome, ScriptRun, type TraceEntry } from '../runtime/run.js';
+import { createRunWorker } from '../scheduler/run-worker.js';
+import { createTick } from '../scheduler/tick.js';
+import type { Store } from '../storage/store.js';
+
+export interface Signal {
+  /** When to send it (epoch ms); sent once the run has parked, at the latest. */
+  at?: number;
+  params: string[];
+}
+
+export interface SimulateOptions {
+  script: CompiledScript;
+  actions: ActionRegistry;
+  /** An empty, migrated store: the simulation's world lives here. */
+  store: Store;
+  /** A world fixture, checked by `loadWorld`. */
+  world?: unknown;
+  /** Scripts the world's skills run, deployed before the run (a world file's `scripts`, read by the caller). */
+  scripts?: ReadonlyArray<{ file: string; text: string }>;
+  variables?: Readonly<Record<string, string>>;
+  /** Start of the simulated clock (epoch ms); default the world's `now`, else the current second. */
+  now?: number;
+  /** After the run parks or ends, advance the clock to here, dispatching and routing what falls due. */
+  until?: number;
+  /** ONSIGNAL events for a run parked at STOP. */
+  signals?: readonly Signal[];
+  maxSteps?: number;
+  trace?: boolean;
+}
+
+/**
+ * One line of a simulation's trace: an action the simulated script ran (`id`, `action`, `branch`…);
+ * an action of a skill's script (the same, with `script` and `contactId`); or an event on the
+ * simulated clock (`event`, a DESIGN §8 name, with the ids it concerns).
+ */
+export interface TraceStep extends Partial<Omit<TraceEntry, 'at'>> {
+  at: string;
+  script?: string;
+  event?: PlatformEvent['type'];
+  contactId?: number;
+  callbackId?: number;
+  agentId?: number | null;
+  skillId?: number | null;
+  targetAgentId?: number | null;
+  from?: string;
+  to?: string;
+  reason?: string;
+  lateMs?: number;
+  dueAt?: number;
+  scriptOwed?: boolean;
+}
+
+/** DESIGN §4: the JSON `switchboard run --json` prints. */
+export interface SimulationReport {
+  outcome: RunOutcome;
+  contactId: number;
+  trace: TraceStep[];
+  variables: Record<string, unknown>;
+  world: { contacts: Contact[]; callbacks: ScheduledCallback[]; agents: Agent[]; audit: AuditEntry[] };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Events a reader of a trace wants to see; the rest (a contact created, a run queued) the others already say. */
+const TRACED: ReadonlySet<PlatformEvent['type']> = new Set([
+  'contact.queued',
+  'contact.routed',
+  'contact.ended',
+  'callback.scheduled',
+  'callback.rescheduled',
+  'callback.canceled',
+  'callback.dispatched',
+  'callback.delivered',
+  'callback.completed',
+  'agent.state_changed',
+]);
+
+/**
+ * A platform on a simulated clock, moved forward by the same tick the server's scheduler runs:
+ * due callbacks dispatched and routed, skill scripts run, at their own times. `steps` collects
+ * what the tick did, for a trace.
+ */
+export function createSimulation(options: { store: Store; clock: SimulatedClock; actions: ActionRegistry }) {
+  const { store, clock } = options;
+  const platform = createPlatform({ store, clock });
+  /**
+   * What the tick did, each with how many steps the simulated script had taken by then. A skill
+   * script's action is rendered at the end: a note may be added to it after it is told.
+   */
+  const steps: Array<{ step: () => TraceStep; after: number }> = [];
+  let ownSteps = () => 0;
+  let ticking = false;
+  platform.on((event) => {
+    if (!ticking || !TRACED.has(event.type)) return;
+    const { type, at, ...fields } = event;
+    const step = { at: iso(at), event: type, ...fields } as TraceStep;
+    steps.push({ step: () => step, after: ownSteps() });
+  });
+  const log = createLogger('silent');
+  const runs = createRunWorker({
+    platform,
+    actions: options.actions,
+    log,
+    owner: 'simulator',
+    onTrace: ({ contactId, script }, entry) => {
+      steps.push({ step: () => ({ ...entry, at: iso(entry.at), script, contactId }), after: ownSteps() });
+    },
+  });
+  const tick = createTick({ platform, runs, log });
+
+  return {
+    platform,
+    clock,
+    /** What the tick did since the simulation began, in the order it happened. */
+    steps,
+    /** Tells the simulation how far the simulated script has got, so its steps and the tick's interleave. */
+    follow(count: () => number) {
+      ownSteps = count;
+    },
+    /**
+     * Moves simulated time forward to `until`, stopping at every moment something falls due on the
+     * way, so that it happens at its own time, exactly as the server's scheduler would do it.
+     */
+    async advanceTo(until: number): Promise<void> {
+      ticking = true;
+      try {
+        for (;;) {
+          const turn = await tick.run();
+          if (turn.next === null || turn.next > until) break;
+          // Due now and nothing done (cannot happen with one process): stop rather than spin.
+          if (turn.next <= clock.now() && !turn.progressed) break;
+          clock.set(Math.max(turn.next, clock.now()));
+        }
+        clock.set(until);
+      } finally {
+        ticking = false;
+      }
+    },
+  };
+}
+
+export type Simulation = ReturnType<typeof createSimulation>;
+
+/** Runs a script for one new contact against a world, fully offline, and reports what happened. */
+export async function simulate(
+  options: SimulateOptions,
+): Promise<Result<SimulationReport, 'InvalidWorld' | 'InvalidUntil' | 'InvalidScript'>> {
+  let world: Parameters<typeof worldNow>[0] | undefined;
+  if (options.world !== undefined) {
+    const checked = checkWorld(options.world);
+    if (!checked.ok) return checked;
+    world = checked.value;
+  }
+  const start = options.now ?? (world && worldNow(world)) ?? Math.floor(systemClock.now() / 1000) * 1000;
+  if (options.until !== undefined && options.until < start) {
+    return fail(
+      'InvalidUntil',
+      `--until ${iso(options.until)} is before the start of the run, ${iso(start)}`,
+    );
+  }
+  const simulation = createSimulation({
+    store: options.store,
+    clock: createSimulatedClock(start),
+    actions: options.actions,
+  });
+  const { platform, clock } = simulation;
+  for (const { file, text } of options.scripts ?? []) {
+    const deployed = await platform.deployScript(text, options.actions, { channel: 'world' });
+    if (!deployed.ok) return fail('InvalidScript', `${file}: ${deployed.message}`);
+  }
+  if (world !== undefined) {
+    const loaded = await platform.loadWorld(world);
+    if (!loaded.ok) return loaded;
+  }
+  await simulation.advanceTo(start);
+
+  const vars = options.variables ?? {};
+  const pick = (name: string) => Object.entries(vars).find(([k]) => k.toLowerCase() === name)?.[1];
+  const skillId = Number(pick('skillid'));
+  const contact = await platform.startContact(
+    {
+      mediaType: options.script.scriptType,
+      direction: 'Inbound',
+      state: 'Active',
+      skillId: Number.isSafeInteger(skillId) && skillId > 0 ? skillId : null,
+      ani: pick('ani') ?? null,
+      dnis: pick('dnis') ?? null,
+    },
+    { channel: 'script', via: options.script.name },
+  );
+  const run = new ScriptRun(
+    options.script,
+    { id: contact.id, ani: contact.ani, dnis: contact.dnis, skillId: contact.skillId },
+    {
+      platform,
+      wait: async (ms) => {
+        await simulation.advanceTo(clock.now() + ms);
+        return 'continue';
+      },
+    },
+    {
+      variables: vars,
+      ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
+      ...(options.trace === undefined ? {} : { trace: options.trace }),
+    },
+  );
+  simulation.follow(() => run.trace.length);
+  let outcome = await run.start();
+
+  const signals = [...(options.signals ?? [])].sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
+  for (const signal of signals) {
+    if (outcome !== 'stopped') break;
+    if (signal.at !== undefined && signal.at > clock.now()) await simulation.advanceTo(signal.at);
+    outcome = (await run.signal(signal.params)) ?? outcome;
+  }
+  if (options.until !== undefined && options.until > clock.now()) await simulation.advanceTo(options.until);
+
+  // The script's steps and the tick's, in the order they happened.
+  const trace: TraceStep[] = [];
+  let ticked = 0;
+  const tickedUpTo = (count: number) => {
+    for (; ticked < simulation.steps.length && (simulation.steps[ticked]?.after ?? 0) <= count; ticked++)
+      trace.push((simulation.steps[ticked] as { step: () => TraceStep }).step());
+  };
+  run.trace.forEach((t, i) => {
+    tickedUpTo(i);
+    trace.push({ ...t, at: iso(t.at) });
+  });
+  tickedUpTo(Number.POSITIVE_INFINITY);
+  return ok({
+    outcome,
+    contactId: contact.id,
+    trace,
+    variables: run.variables.toObject(),
+    world: await platform.snapshot(),
+  });
+}
