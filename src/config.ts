@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { fail, ok, type Result } from './result.js';
 
 /** Everything `serve` and the database commands take from flags and the environment. */
@@ -30,4 +31,9 @@ export function readConfig(flags: {
     return fail('InvalidConfig', `port '${portText}' is not a port number (0-65535)`);
   }
   return ok({ db, logLevel, port });
+}
+
+/** Names this process among those sharing a database (the runs it holds): host and process ID. */
+export function processName(): string {
+  return `${hostname()}:${process.pid}`;
 }

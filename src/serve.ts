@@ -1,6 +1,6 @@
-import { hostname } from 'node:os';
 import { actions } from './actions/registry.js';
 import { type Clock, systemClock } from './clock.js';
+import { processName } from './config.js';
 import { type App, buildApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import type { Logger } from './logger.js';
@@ -55,7 +55,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     platform,
     actions,
     log,
-    owner: options.owner ?? `${hostname()}:${process.pid}`,
+    owner: options.owner ?? processName(),
   });
   const tick = createTick({ platform, runs, log, onDispatched: metrics.observeDispatch });
   const scheduler = createScheduler({ tick, clock, log });
