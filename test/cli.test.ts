@@ -148,9 +148,12 @@ describe('switchboard run: the trace explains the path (DESIGN §4)', () => {
         '--json',
       ).stdout,
     );
-    expect(json.trace[2]).toMatchObject({ id: '3', branch: 'Default', outcome: 'OnInvalidContactID' });
-    expect(json.trace[3]).toEqual({ at: '2026-11-23T08:00:00.000Z', id: '4', action: 'STOP' });
-    expect(json.trace.at(-1)).toEqual({ at: '2026-11-23T08:00:00.000Z', id: '6', action: 'END' });
+    const own = json.trace.filter((t: { event?: string }) => t.event === undefined);
+    expect(own[2]).toMatchObject({ id: '3', branch: 'Default', outcome: 'OnInvalidContactID' });
+    expect(own[3]).toEqual({ at: '2026-11-23T08:00:00.000Z', id: '4', action: 'STOP' });
+    expect(own.at(-1)).toEqual({ at: '2026-11-23T08:00:00.000Z', id: '6', action: 'END' });
+    // The contact END ended is in the trace too, after it.
+    expect(json.trace.at(-1)).toMatchObject({ event: 'contact.ended', reason: 'ScriptEnded' });
   });
 
   it('spells the connector as the script wires it', () => {
@@ -214,7 +217,7 @@ describe('switchboard run: the trace explains the path (DESIGN §4)', () => {
     const f = tempFiles({ 'script.json': script, 'world.json': baseWorld() });
     const r = switchboard('run', f['script.json'] as string, '--world', f['world.json'] as string);
     // ana's zone is Europe/Madrid: 14:30 there is 13:30 UTC.
-    expect(r.stdout).toContain('note: ScheduleDate 2026-11-23T14:30 in Europe/Madrid = 2026-11-23T13:30Z');
+    expect(r.stdout).toContain('note: ScheduleDate 2026-11-23T14:30 in Europe/Madrid = 13:30Z');
   });
 
   it('puts what the clock brings after the script (--until) in the trace, in time order, skill scripts included', () => {
@@ -268,7 +271,16 @@ describe('switchboard run: the trace explains the path (DESIGN §4)', () => {
       '2026-11-23T10:00:00Z',
     ];
     const report = JSON.parse(switchboard('run', ...args, '--json').stdout);
-    const after = report.trace.slice(4);
+    // The script's own steps and what they did (the callback scheduled, its contact ended) come first.
+    expect(report.trace.slice(0, 6).map((t: { event?: string; id?: string }) => t.event ?? t.id)).toEqual([
+      '1',
+      '2',
+      '3',
+      'callback.scheduled',
+      '4',
+      'contact.ended',
+    ]);
+    const after = report.trace.slice(6);
     expect(
       after.map((t: { event?: string; script?: string; id?: string }) => t.event ?? `${t.script}:${t.id}`),
     ).toEqual([

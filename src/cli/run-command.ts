@@ -99,8 +99,9 @@ export async function runCommand(file: string, options: RunOptions, io: Output):
         ...(maxSteps === undefined ? {} : { maxSteps }),
       });
       if (!report.ok) {
+        // The world and the scripts it lists are named by the world file.
         throw new UsageError(
-          report.code === 'InvalidWorld' ? `${options.world}: ${report.message}` : report.message,
+          report.code === 'InvalidUntil' ? report.message : `${options.world}: ${report.message}`,
         );
       }
       io.out(options.json ? `${JSON.stringify(report.value, null, 2)}\n` : formatReport(report.value));

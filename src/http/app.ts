@@ -238,7 +238,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       });
       api.addHook('onRoute', (route) => {
         const operation = route.config?.operation;
-        if (!operation || !route.schema) return;
+        // Fastify adds a HEAD route for each GET, sharing its schema: describe it once.
+        if (!operation || !route.schema || route.method === 'HEAD') return;
         const { permission, self } = OPERATIONS[operation] as { permission: string; self?: boolean };
         const needs = `Needs \`${permission}\`${self ? ' (or the agent acting on itself)' : ''}.`;
         route.schema.description = route.schema.description ? `${route.schema.description} ${needs}` : needs;

@@ -192,7 +192,12 @@ export function createPlatform(options: PlatformOptions) {
       tx((db, now) => updateCallback(db, now, id, changes, ctx)),
 
     createSkill: (input: CreateSkillInput, ctx: OperationContext) =>
-      tx((db, now) => createSkill(db, now, input, ctx)),
+      tx(async (db, now) => {
+        const r = await createSkill(db, now, input, ctx);
+        // An ID given by hand: the IDs the database gives out continue after it.
+        if (r.ok && input.id !== undefined) await store.continueIds(db);
+        return r;
+      }),
 
     createToken: (agentId: number, label: string, ctx: OperationContext) =>
       tx((db, now) => createToken(db, now, agentId, label, ctx)),

@@ -153,8 +153,23 @@ describe('a callback a script schedules, with the simulation run on (--until)', 
     );
     const actions = report.trace.filter((t) => t.event === undefined);
     expect(actions.map((t) => t.at)).toEqual(Array(4).fill('2026-11-23T08:00:00.000Z'));
-    // What the clock brought after the script, in the trace too (DESIGN §4).
+    // What happened, in the trace too (DESIGN §4).
     expect(report.trace.filter((t) => t.event !== undefined)).toEqual([
+      // What the script did…
+      {
+        at: '2026-11-23T08:00:00.000Z',
+        event: 'callback.scheduled',
+        callbackId: 1,
+        scheduledFor: '2026-11-23T09:00:00.000Z',
+      },
+      {
+        at: '2026-11-23T08:00:00.000Z',
+        event: 'contact.ended',
+        contactId: 5003,
+        reason: 'ScriptEnded',
+        agentId: null,
+      },
+      // …and what the clock brought after it.
       {
         at: '2026-11-23T09:00:00.000Z',
         event: 'callback.dispatched',

@@ -45,8 +45,8 @@ interface Candidate {
  * Under races (PostgreSQL) it never waits and never fails: each contact and agent is locked with
  * SKIP LOCKED before it is changed, and one held by another transaction is passed over — that
  * transaction is routing or ending it. What was passed over is reported (`routing.contended`), so
- * the scheduler looks again shortly. The platform's one lock order is contact, then agent, then
- * callback; routing, which never waits, cannot take part in a deadlock.
+ * the scheduler looks again shortly. Since routing never waits for a lock, it cannot take part in
+ * a deadlock; what does wait takes locks in the platform's one order (CONTRIBUTING.md).
  */
 export async function routeQueuedContacts(
   db: Executor,

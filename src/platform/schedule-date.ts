@@ -86,13 +86,15 @@ export function isWallClock(text: string): boolean {
 }
 
 /**
- * How a wall-clock date was read, for a trace: `2026-03-28T14:30 in America/New_York =
- * 2026-03-28T18:30Z` (the UTC instant to the minute, or to the millisecond when it has more).
+ * How a wall-clock date was read, for a trace: `2026-03-28T14:30 in America/New_York = 18:30Z`
+ * (the UTC time to the minute, or to the millisecond when it has more; with its date when that
+ * differs from the date written).
  */
 export function describeWallClock(text: string, timeZone: string, at: number): string {
   const instant = Temporal.Instant.fromEpochMilliseconds(at);
   const utc = instant.toString({ smallestUnit: at % 60_000 === 0 ? 'minute' : 'millisecond' });
-  return `${text.trim()} in ${timeZone} = ${utc}`;
+  const sameDate = text.trim().startsWith(utc.slice(0, 10));
+  return `${text.trim()} in ${timeZone} = ${sameDate ? utc.slice(11) : utc}`;
 }
 
 /** Shape and calendar only: now, horizon and DST gaps depend on run-time options. */

@@ -87,7 +87,7 @@ export async function createSkill(
     .onConflict((oc) => oc.column('id').doNothing())
     .returningAll()
     .executeTakeFirst();
-  if (!row) return fail('SkillExists', `a skill with ID ${input.id} exists already`);
+  if (!row) return fail('SkillExists', `a skill with ID ${String(input.id ?? 'given')} exists already`);
   const skill = toSkill(row);
   await recordAudit(db, now, ctx, {
     action: 'skill.created',

@@ -185,7 +185,13 @@ export function checkWorld(value: unknown): Result<World, 'InvalidWorld'> {
         `contact ${c.id} has callbackId ${c.callbackId}, but no callback in the world has that id`,
       );
   }
+  const callbackOf = new Map((world.contacts ?? []).map((c) => [c.id, c.callbackId]));
   for (const [i, cb] of (world.callbacks ?? []).entries()) {
+    const said = cb.contactId == null ? undefined : callbackOf.get(cb.contactId);
+    if (cb.contactId != null && said != null && said !== cb.id)
+      problems.push(
+        `callbacks[${i}] has contactId ${cb.contactId}, but contact ${cb.contactId} names callback ${said}`,
+      );
     if (cb.contactId != null && !contacts.has(cb.contactId))
       problems.push(`callbacks[${i}] has contactId ${cb.contactId}, but no contact in the world has that id`);
     if (cb.contactId != null && (cb.state ?? 'Scheduled') === 'Scheduled')

@@ -3,6 +3,7 @@ import type { ActionRegistry } from '../actions/registry.js';
 import { canonicalBranch } from '../script/action-contract.js';
 import { compileTemplate, type VariableReader } from '../script/template.js';
 import type { Script, ScriptType } from '../script/types.js';
+import { type Connector, connectorTo } from './step.js';
 
 /** Property values as the action receives them, built from the variables at each step. */
 type PropertiesBuilder = (vars: VariableReader) => Readonly<Record<string, string>>;
@@ -20,12 +21,6 @@ export interface CompiledNode {
   readonly next: ReadonlyMap<string, Connector>;
   /** The `Default` connector, when it is wired. */
   readonly defaultNext: Connector | undefined;
-}
-
-/** A wired branch: where it goes, and how the script spells it (`Success` or `OnSuccess`). */
-export interface Connector {
-  readonly index: number;
-  readonly written: string;
 }
 
 export interface CompiledScript {
@@ -95,7 +90,7 @@ export function compileScript(script: Script, registry: ActionRegistry): Compile
     let defaultNext: Connector | undefined;
     for (const [branch, target] of Object.entries(action.branches ?? {})) {
       const name = definition.caseBranches ? branch : (canonicalBranch(definition, branch) ?? branch);
-      const connector = { index: resolve(target), written: branch };
+      const connector = connectorTo(resolve(target), branch);
       if (name === 'Default') defaultNext = connector;
       else next.set(definition.caseBranches ? name.toLowerCase() : name, connector);
     }

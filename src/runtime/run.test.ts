@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { branches, chain, runActions } from '../../test/support/simulate.js';
+import { branches, chain, runActions, steps } from '../../test/support/simulate.js';
 import { actions } from '../actions/registry.js';
 import type { ScriptAction } from '../script/types.js';
 import { compileScript } from './compile.js';
@@ -93,7 +93,8 @@ describe('running a script', () => {
       END,
     ]);
     expect(report.outcome).toBe('deadEnd');
-    expect(report.trace.at(-1)?.notes?.join()).toMatch(/not wired/);
+    // The script's last step (the contact's end follows it in the trace, as an event).
+    expect(steps(report).at(-1)?.notes?.join()).toMatch(/not wired/);
     expect(report.world.contacts.find((c) => c.id === report.contactId)?.disconnectReason).toBe(
       'ScriptDeadEnd',
     );
@@ -242,7 +243,7 @@ describe('running a script', () => {
     const report = await runActions(
       chain({ id: 'w', action: 'WAIT', properties: { Seconds: '90' }, branches: { Default: 'end' } }),
     );
-    expect(report.trace.map((t) => t.at)).toEqual([
+    expect(steps(report).map((t) => t.at)).toEqual([
       '2026-11-23T08:00:00.000Z',
       '2026-11-23T08:00:00.000Z',
       '2026-11-23T08:01:30.000Z',

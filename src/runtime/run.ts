@@ -45,7 +45,7 @@ export interface RunOptions {
   maxSteps?: number;
   /** Variables visible from BEGIN (`--var`, the API's `variables`). */
   variables?: Readonly<Record<string, unknown>>;
-  /** Told of each trace entry as the action runs (a note may still be added to it afterwards). */
+  /** Told of each trace entry as its action starts; its branch, variables and notes are filled in once it has run. */
   onTrace?(entry: TraceEntry): void;
 }
 
@@ -230,7 +230,7 @@ export class ScriptRun {
           if ((await this.host.wait(result.waitMs)) === 'continue')
             this.state = { status: 'running', at: resumeNode };
         }
-        await this.carryOut(result.effects);
+        if (result.effects.length > 0) await this.carryOut(result.effects);
       }
       return this.outcome as RunOutcome;
     } finally {
@@ -257,6 +257,15 @@ export class ScriptRun {
     const at = this.context.now();
     const v = this.variables;
     v.missing = null;
+    // In the trace before it runs, so that what the action causes (the events of a contact it
+    // ends, say) is told after it; filled in once it has run.
+    const entry: TraceEntry | undefined = this.tracing
+      ? { at, id: node.id, action: node.actionName }
+      : undefined;
+    if (entry) {
+      this.trace.push(entry);
+      this.onTrace?.(entry);
+    }
     let outcome: Outcome;
     let caught = false;
     try {
@@ -270,28 +279,26 @@ export class ScriptRun {
     const set = outcome.set;
     if (set !== undefined) for (const name in set) v.set(name, set[name]);
     const result = step(node, outcome, { released: this.released, caught, now: at });
-    if (this.tracing) {
-      const entry: TraceEntry = { at, id: node.id, action: node.actionName };
+    if (entry) {
       if (result.trace.branch !== undefined) entry.branch = result.trace.branch;
       if (result.trace.outcome !== undefined) entry.outcome = result.trace.outcome;
       if (set !== undefined) entry.set = set;
-      const notes = [
-        ...(v.missing === null
+      const notes =
+        v.missing === null
           ? []
-          : [...new Set(v.missing)].map((n) => `unknown variable {${n}} substituted as empty`)),
-        ...(caught ? [`error: ${String(set?._ERR)}`] : []),
-        ...(outcome.notes ?? []),
-      ];
+          : [...new Set(v.missing)].map((n) => `unknown variable {${n}} substituted as empty`);
+      if (caught) notes.push(`error: ${String(set?._ERR)}`);
+      if (outcome.notes) notes.push(...outcome.notes);
       if (notes.length > 0) entry.notes = notes;
-      this.trace.push(entry);
-      this.onTrace?.(entry);
     }
     return result;
   }
 
   private note(text: string) {
     const last = this.trace[this.trace.length - 1];
-    if (this.tracing && last && !last.notes?.includes(text)) last.notes = [...(last.notes ?? []), text];
+    // A failure already noted as the action's error is not said twice.
+    const said = last?.notes?.some((n) => n === text || n === `error: ${text}`);
+    if (this.tracing && last && !said) last.notes = [...(last.notes ?? []), text];
   }
 
   private async runReleaseHandler() {

@@ -35,9 +35,9 @@ export interface StepTrace {
 }
 
 export interface StepResult {
-  state: RunState;
-  effects: Effect[];
-  trace: StepTrace;
+  readonly state: RunState;
+  readonly effects: readonly Effect[];
+  readonly trace: StepTrace;
   /** WAIT: how long before the run goes on at `state.resumeNode` (the host parks it or moves its clock). */
   waitMs?: number;
 }
@@ -75,6 +75,25 @@ export function failRun(error: string, released: boolean, trace: StepTrace = {})
   };
 }
 
+/** A wired branch: where it goes, how the script spells it (`Success` or `OnSuccess`), and the step that follows it. */
+export interface Connector {
+  readonly index: number;
+  readonly written: string;
+  /** Following it: made once, so that the common step allocates nothing. */
+  readonly followed: StepResult;
+}
+
+const NO_EFFECTS: readonly Effect[] = Object.freeze([]);
+
+export function connectorTo(index: number, written: string): Connector {
+  const followed: StepResult = Object.freeze({
+    state: Object.freeze({ status: 'running' as const, at: index }),
+    effects: NO_EFFECTS,
+    trace: Object.freeze({ branch: written }),
+  });
+  return { index, written, followed };
+}
+
 /**
  * The pure step: given the action just run and its outcome, the run's next state and the effects
  * to carry out. The wired connector for the outcome's branch, else `Default`, else a dead end;
@@ -84,7 +103,7 @@ export function step(node: CompiledNode, outcome: Outcome, ctx: StepContext): St
   if (outcome.control === 'end') return finish('ended', ctx.released ? null : DISCONNECT.end, {});
   if (outcome.control === 'stop') {
     if (ctx.released) return finish('ended', null, {});
-    return { state: { status: 'stopped' }, effects: [], trace: {} };
+    return { state: { status: 'stopped' }, effects: NO_EFFECTS, trace: {} };
   }
   const key = node.definition.caseBranches ? outcome.branch.toLowerCase() : outcome.branch;
   const wired = outcome.branch === 'Default' ? node.defaultNext : node.next.get(key);
@@ -98,6 +117,7 @@ export function step(node: CompiledNode, outcome: Outcome, ctx: StepContext): St
       note: `branch ${outcome.branch} is not wired and neither is Default: dead end`,
     });
   }
+  if (wired !== undefined && outcome.waitMs === undefined) return wired.followed;
   const trace: StepTrace =
     wired === undefined
       ? { branch: connector.written, outcome: outcome.branch }
@@ -105,10 +125,10 @@ export function step(node: CompiledNode, outcome: Outcome, ctx: StepContext): St
   if (outcome.waitMs !== undefined && outcome.waitMs > 0) {
     return {
       state: { status: 'waiting', resumeAt: ctx.now + outcome.waitMs, resumeNode: connector.index },
-      effects: [],
+      effects: NO_EFFECTS,
       trace,
       waitMs: outcome.waitMs,
     };
   }
-  return { state: { status: 'running', at: connector.index }, effects: [], trace };
+  return { state: { status: 'running', at: connector.index }, effects: NO_EFFECTS, trace };
 }

@@ -6,17 +6,32 @@ const INDENT = '      ';
 
 const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
-/** `value` in lines of at most `width` characters: wrapped, never cut. */
+/** `value` in lines of at most `width` characters: wrapped (at a space when there is one), never cut. */
 function wrap(value: string, width: number): string[] {
   const lines: string[] = [];
-  for (let i = 0; i < value.length; i += width) lines.push(value.slice(i, i + width));
-  return lines.length > 0 ? lines : [''];
+  let rest = value;
+  while (rest.length > width) {
+    const space = rest.lastIndexOf(' ', width);
+    const cut = space > 0 ? space : width;
+    lines.push(rest.slice(0, cut));
+    rest = rest.slice(space > 0 ? cut + 1 : cut);
+  }
+  lines.push(rest);
+  return lines;
 }
 
-/** Where a step went: the connector followed, and why when it was Default; nothing for END and STOP. */
+/**
+ * Where a step went: the connector followed, and why when it was Default; nothing for END and
+ * STOP; for a result with nothing wired, that the run ended there (a dead end, or a failure when
+ * the action threw).
+ */
 function followed(step: TraceStep): string {
-  if (step.branch === undefined && step.outcome !== undefined)
-    return ` -> dead end (${step.outcome} not wired, nor Default)`;
+  if (step.branch === undefined && step.outcome !== undefined) {
+    const unwired =
+      step.outcome === 'Default' ? 'Default not wired' : `${step.outcome} not wired, nor Default`;
+    const failed = step.notes?.some((n) => n.startsWith('error: '));
+    return ` -> ${failed ? 'the run fails' : 'dead end'} (${unwired})`;
+  }
   if (step.branch === undefined) return '';
   return step.outcome === undefined ? ` -> ${step.branch}` : ` -> ${step.branch} (${step.outcome} not wired)`;
 }
@@ -51,7 +66,7 @@ function describeEvent(f: TraceStep): string {
       return `callback ${f.callbackId} canceled`;
     case 'callback.scheduled':
     case 'callback.rescheduled':
-      return `callback ${f.callbackId} ${f.event.slice(9)} for ${new Date(Number(f.dueAt)).toISOString()}`;
+      return `callback ${f.callbackId} ${f.event.slice(9)} for ${f.scheduledFor}`;
     case 'contact.queued':
       return `contact ${f.contactId} queued${f.targetAgentId != null ? ` for agent ${f.targetAgentId}` : ''}${f.skillId != null ? ` on skill ${f.skillId}` : ''}`;
     case 'contact.routed':

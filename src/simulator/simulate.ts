@@ -56,8 +56,7 @@ export interface TraceStep extends Partial<Omit<TraceEntry, 'at'>> {
   to?: string;
   reason?: string;
   lateMs?: number;
-  dueAt?: number;
-  scriptOwed?: boolean;
+  scheduledFor?: string;
 }
 
 /** DESIGN §4: the JSON `switchboard run --json` prints. */
@@ -71,7 +70,7 @@ export interface SimulationReport {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Events a reader of a trace wants to see; the rest (a contact created, a run queued) the others already say. */
+/** Events a reader of a trace wants to see; the rest (a contact created, a run queued) other lines already say. */
 const TRACED: ReadonlySet<PlatformEvent['type']> = new Set([
   'contact.queued',
   'contact.routed',
@@ -99,12 +98,10 @@ export function createSimulation(options: { store: Store; clock: SimulatedClock;
    */
   const steps: Array<{ step: () => TraceStep; after: number }> = [];
   let ownSteps = () => 0;
-  let ticking = false;
+  let tracing = false;
   platform.on((event) => {
-    if (!ticking || !TRACED.has(event.type)) return;
-    const { type, at, ...fields } = event;
-    const step = { at: iso(at), event: type, ...fields } as TraceStep;
-    steps.push({ step: () => step, after: ownSteps() });
+    if (!tracing || !TRACED.has(event.type)) return;
+    steps.push({ step: () => traceStepOf(event), after: ownSteps() });
   });
   const log = createLogger('silent');
   const runs = createRunWorker({
@@ -123,8 +120,12 @@ export function createSimulation(options: { store: Store; clock: SimulatedClock;
     clock,
     /** What the tick did since the simulation began, in the order it happened. */
     steps,
-    /** Tells the simulation how far the simulated script has got, so its steps and the tick's interleave. */
-    follow(count: () => number) {
+    /**
+     * From now on, what happens goes into `steps`; `count` says how far the simulated script has
+     * got, so that its steps and the others interleave in the order they happened.
+     */
+    trace(count: () => number = () => 0) {
+      tracing = true;
       ownSteps = count;
     },
     /**
@@ -132,19 +133,14 @@ export function createSimulation(options: { store: Store; clock: SimulatedClock;
      * way, so that it happens at its own time, exactly as the server's scheduler would do it.
      */
     async advanceTo(until: number): Promise<void> {
-      ticking = true;
-      try {
-        for (;;) {
-          const turn = await tick.run();
-          if (turn.next === null || turn.next > until) break;
-          // Due now and nothing done (cannot happen with one process): stop rather than spin.
-          if (turn.next <= clock.now() && !turn.progressed) break;
-          clock.set(Math.max(turn.next, clock.now()));
-        }
-        clock.set(until);
-      } finally {
-        ticking = false;
+      for (;;) {
+        const turn = await tick.run();
+        if (turn.next === null || turn.next > until) break;
+        // Due now and nothing done (cannot happen with one process): stop rather than spin.
+        if (turn.next <= clock.now() && !turn.progressed) break;
+        clock.set(Math.max(turn.next, clock.now()));
       }
+      clock.set(until);
     },
   };
 }
@@ -176,12 +172,16 @@ export async function simulate(
   const { platform, clock } = simulation;
   for (const { file, text } of options.scripts ?? []) {
     const deployed = await platform.deployScript(text, options.actions, { channel: 'world' });
-    if (!deployed.ok) return fail('InvalidScript', `${file}: ${deployed.message}`);
+    if (!deployed.ok) return fail('InvalidScript', `scripts: ${file}: ${deployed.message}`);
   }
   if (world !== undefined) {
     const loaded = await platform.loadWorld(world);
     if (!loaded.ok) return loaded;
   }
+  // From here, everything that happens is in the trace; the script's own contact is created
+  // before its steps are counted.
+  let run: ScriptRun | undefined;
+  simulation.trace(() => run?.trace.length ?? 0);
   await simulation.advanceTo(start);
 
   const vars = options.variables ?? {};
@@ -198,7 +198,7 @@ export async function simulate(
     },
     { channel: 'script', via: options.script.name },
   );
-  const run = new ScriptRun(
+  run = new ScriptRun(
     options.script,
     { id: contact.id, ani: contact.ani, dnis: contact.dnis, skillId: contact.skillId },
     {
@@ -214,7 +214,6 @@ export async function simulate(
       ...(options.trace === undefined ? {} : { trace: options.trace }),
     },
   );
-  simulation.follow(() => run.trace.length);
   let outcome = await run.start();
 
   const signals = [...(options.signals ?? [])].sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
@@ -244,4 +243,16 @@ export async function simulate(
     variables: run.variables.toObject(),
     world: await platform.snapshot(),
   });
+}
+
+/** An event as a trace line: its ids, its times as ISO instants. */
+function traceStepOf(event: PlatformEvent): TraceStep {
+  const { type, at, ...fields } = event;
+  const step: Record<string, unknown> = { at: iso(at), event: type };
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'dueAt') step.scheduledFor = iso(Number(value));
+    // Whether a parked script still owes its ONRELEASE is the scheduler's business, not the trace's.
+    else if (key !== 'scriptOwed') step[key] = value;
+  }
+  return step as unknown as TraceStep;
 }

@@ -75,14 +75,16 @@ export function chain(...middle: ScriptAction[]): ScriptAction[] {
   ];
 }
 
+/** The simulated script's own steps, without the events and skill scripts around them. */
+export const steps = (report: SimulationReport) =>
+  report.trace.filter((t) => t.event === undefined && t.script === undefined);
+
 /**
  * Each action in order, with the connector it followed (none for END and STOP) and, when that was
  * a fallback to Default, the action's own result: `kill:Default (OnSuccess)`. Events are left out.
  */
 export const branches = (report: SimulationReport) =>
-  report.trace
-    .filter((t) => t.event === undefined)
-    .map(
-      (t) =>
-        `${t.id}${t.branch === undefined ? '' : `:${t.branch}`}${t.outcome === undefined ? '' : ` (${t.outcome})`}`,
-    );
+  steps(report).map(
+    (t) =>
+      `${t.id}${t.branch === undefined ? '' : `:${t.branch}`}${t.outcome === undefined ? '' : ` (${t.outcome})`}`,
+  );

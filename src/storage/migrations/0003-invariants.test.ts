@@ -101,7 +101,7 @@ describeEachStore('migration 0003 on data the previous version wrote', (kind) =>
     await expect(run(db, `update contacts set state = 'Gone' where id = 5001`)).rejects.toThrow();
     await expect(run(db, `update agents set state = 'Sleeping' where id = 1001`)).rejects.toThrow();
     await expect(
-      run(db, `insert into queue_entries (contact_id, priority, queued_at) values (9999, 0, 0)`),
+      run(db, `insert into tokens (agent_id, token_hash, label, created_at) values (9999, 'h', 'x', 0)`),
     ).rejects.toThrow();
     await expect(
       run(db, `insert into agent_skills (agent_id, skill_id) values (1001, 9999)`),

@@ -3,7 +3,10 @@ import type { Dialect } from '../store.js';
 
 /**
  * The database keeps its own invariants: CHECK constraints on every state column, foreign keys
- * where they cost an index lookup, sequences for skill and agent IDs. Script runs get one shape
+ * where they cost nothing, sequences for skill and agent IDs. Not on the paths that write a row
+ * for every contact or callback (a queue entry's contact, a script run's contact, a callback's
+ * skill): on PostgreSQL each such check locks the parent row (FOR KEY SHARE) — every callback
+ * of a busy skill would share a lock on one row — and runs a plan cached while the table was small. Script runs get one shape
  * per column: start variables apart from a parked run's snapshot, and signals as rows of their own
  * (they were a JSON array compared as text). Indexes for routing that reads by free agent and skill.
  *
@@ -24,6 +27,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .createIndex('queue_entries_by_target')
     .on('queue_entries')
     .column('target_agent_id')
+    .where('target_agent_id', 'is not', null)
     .execute();
   await db.schema
     .createIndex('agents_by_state')
@@ -101,10 +105,7 @@ async function upPostgres(db: Kysely<unknown>) {
     // References.
     `alter table agent_skills add constraint agent_skills_agent foreign key (agent_id) references agents (id),
        add constraint agent_skills_skill foreign key (skill_id) references skills (id)`,
-    `alter table queue_entries add constraint queue_entries_contact foreign key (contact_id) references contacts (id)`,
-    `alter table script_runs add constraint script_runs_contact foreign key (contact_id) references contacts (id)`,
     `alter table tokens add constraint tokens_agent foreign key (agent_id) references agents (id)`,
-    `alter table scheduled_callbacks add constraint callbacks_skill foreign key (skill_id) references skills (id)`,
     // IDs the database gives out.
     ...['skills', 'agents'].flatMap((table) => [
       `create sequence ${table}_id_seq owned by ${table}.id`,
@@ -184,7 +185,7 @@ const SQLITE: Rebuild[] = [
   {
     table: 'queue_entries',
     definition: `(
-      contact_id integer primary key references contacts (id),
+      contact_id integer primary key,
       skill_id integer,
       target_agent_id integer,
       target_until integer,
@@ -201,7 +202,7 @@ const SQLITE: Rebuild[] = [
       first_name text not null,
       last_name text not null,
       phone_number text not null,
-      skill_id integer not null references skills (id),
+      skill_id integer not null,
       target_agent_id integer,
       due_at integer not null,
       time_zone text not null,
@@ -222,7 +223,7 @@ const SQLITE: Rebuild[] = [
   {
     table: 'script_runs',
     definition: `(
-      contact_id integer primary key references contacts (id),
+      contact_id integer primary key,
       script_name text not null,
       status text not null check (status in (${RUN_STATUS})),
       resume_at integer,
