@@ -17,7 +17,15 @@
 // callbacks due just before the window (not measured) make the measured process a warm one.
 // `burst` puts all N at one instant (as "tomorrow 09:00" does): its throughput is the capacity.
 // `small` (SMALL_N at 1,000/s) and `future` (the same with FUTURE callbacks days ahead) alternate
-// REPEAT times and are compared by their medians. Exit 0 whatever the figures; 1 on a failure.
+// REPEAT times and are compared by their medians. `backlog` (PostgreSQL) and `backlog-sqlite`: the
+// `small` workload (SMALL_N at SMALL_WINDOW_S) in a world where AGENTS agents are Available on an
+// inbound Chat skill, so that routing runs on every turn, with BACKLOG contacts Queued (one a
+// second over the past hours) on an Email skill no agent has, alternated REPEAT times with the
+// same run without the backlog; medians of p50/p99/max lateness and of the in-window dispatch rate
+// (callbacks dispatched by the window's end / WINDOW) are compared (target: within 20%). A run
+// that stalls is cut BACKLOG_DEADLINE_S after the window's end and says how many were dispatched
+// by then; the callbacks still Scheduled count in its lateness as (cut - due_at), a lower bound
+// (printed `>=`). Exit 0 whatever the figures; 1 on a failure.
 //
 // The peer, in the same run, over the same data: bench/scheduler-peer.mjs, the same claim and
 // rows hand-written as set-based SQL, one statement per batch on PostgreSQL (the floor of what the
@@ -44,6 +52,9 @@ const WINDOW_S = num('WINDOW_S', QUICK ? 1 : 10);
 const SMALL_N = num('SMALL_N', QUICK ? 1_000 : 10_000);
 const SMALL_WINDOW_S = num('SMALL_WINDOW_S', QUICK ? 1 : 10);
 const FUTURE = num('FUTURE', QUICK ? 100_000 : 1_000_000);
+const BACKLOG = num('BACKLOG', 20_000); // queued contacts nobody can take (backlog scenarios)
+const AGENTS = num('AGENTS', 50); // Available, on the Chat skill (backlog scenarios)
+const BACKLOG_DEADLINE_S = num('BACKLOG_DEADLINE_S', QUICK ? 20 : 30); // a stalled run is cut then
 const LEAD_S = num('LEAD_S', QUICK ? 1 : 3);
 const DEADLINE_S = num('DEADLINE_S', 120); // after the window's end
 const POLL_MS = num('POLL_MS', 5);
@@ -51,7 +62,7 @@ const REPEAT = Math.max(1, Math.round(num('REPEAT', QUICK ? 1 : 3))); // small/f
 const WARMUP = num('WARMUP', 100); // due 1 s to 0.5 s before the window; not measured
 const WITH_PEER = env.PEER !== '0';
 const PG_URL = (env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
-const ALL = ['pg1', 'pg2', 'sqlite', 'small', 'future', 'burst'];
+const ALL = ['pg1', 'pg2', 'sqlite', 'small', 'future', 'backlog', 'backlog-sqlite', 'burst'];
 const SCENARIOS = (env.SCENARIOS ?? ALL.join(',')).split(',').filter(Boolean);
 for (const s of SCENARIOS) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s} (${ALL})`);
 
@@ -61,6 +72,27 @@ const WORLD = {
   skills: [{ id: SKILL, name: 'Callbacks', mediaType: 'Phone', direction: 'Outbound' }],
   agents: [],
 };
+// The backlog scenarios' world: agents Available on a Chat skill that nothing is queued on, and
+// an Email skill that no agent has, for the backlog. Callbacks go to SKILL, which no agent has.
+const CHAT_SKILL = 2002;
+const BACKLOG_SKILL = 2003;
+const AGENT_WORLD = {
+  ...WORLD,
+  skills: [
+    ...WORLD.skills,
+    { id: CHAT_SKILL, name: 'Chat', mediaType: 'Chat', direction: 'Inbound' },
+    { id: BACKLOG_SKILL, name: 'Email backlog', mediaType: 'Email', direction: 'Inbound' },
+  ],
+  agents: Array.from({ length: AGENTS }, (_, i) => ({
+    id: 1001 + i,
+    username: `agent${i + 1}`,
+    state: 'Available',
+    skills: [CHAT_SKILL],
+  })),
+};
+// Explicit column lists: columns that later migrations add with defaults keep their defaults.
+const CONTACT_COLUMNS = 'media_type, direction, state, skill_id, created_at, updated_at';
+const QUEUE_COLUMNS = 'contact_id, skill_id, target_agent_id, target_until, priority, queued_at';
 const CALLBACK_COLUMNS = `first_name, last_name, phone_number, skill_id, target_agent_id, due_at,
   time_zone, notes, state, contact_id, created_by, created_at, updated_at`;
 
@@ -113,18 +145,39 @@ async function pgInsert(c, { first, spanMs, count, from = 0, to = count - 1, not
   await c.query(pgInsertSql(), [first, Math.round(spanMs), count, from, to, notes, now]);
 }
 
-/** A template database: migrated, seeded, optionally with `future` callbacks due days ahead. */
-async function pgTemplate(future) {
-  const name = `${dbPrefix}_tpl${future ? '_future' : ''}`;
+/**
+ * `count` Email contacts Queued on BACKLOG_SKILL with their queue entries, queued one a second
+ * up to `now` (a night's backlog, older than anything the run queues).
+ */
+async function pgBacklog(c, count, now) {
+  await c.query(
+    `with c as (
+       insert into contacts (${CONTACT_COLUMNS})
+       select 'Email', 'Inbound', 'Queued', $1::bigint, $2::bigint - ($3::bigint - g) * 1000, $2::bigint
+         from generate_series(1, $3::bigint) g order by g
+       returning id, skill_id, created_at)
+     insert into queue_entries (${QUEUE_COLUMNS})
+     select id, skill_id, null, null, 0, created_at from c order by id`,
+    [BACKLOG_SKILL, now, count],
+  );
+}
+
+/**
+ * A template database: migrated, seeded with `world`, optionally with `future` callbacks due days
+ * ahead and a `backlog` of queued contacts.
+ */
+async function pgTemplate({ future = 0, backlog = 0, world = WORLD, tag = future ? '_future' : '' } = {}) {
+  const name = `${dbPrefix}_tpl${tag}`;
   const a = await adminClient();
   databases.add(name);
   await a.query(`create database "${name}"`);
   cli(['migrate', '--db', pgUrl(name)]);
-  const world = join(tmp, 'world.json');
-  writeFileSync(world, JSON.stringify(WORLD));
-  cli(['seed', '--world', world, '--db', pgUrl(name)]);
+  const worldFile = join(tmp, 'world.json');
+  writeFileSync(worldFile, JSON.stringify(world));
+  cli(['seed', '--world', worldFile, '--db', pgUrl(name)]);
   let perRowMs = 0;
   await withPg(name, async (c) => {
+    if (backlog > 0) await pgBacklog(c, backlog, Date.now());
     if (future > 0) {
       const t0 = Date.now();
       const first = Date.now() + 2 * 86_400_000;
@@ -156,13 +209,14 @@ async function pgClone(template) {
   return name;
 }
 
-function sqliteTemplate() {
-  const path = join(tmp, 'template.sqlite');
+function sqliteTemplate({ backlog = 0, world = WORLD, tag = '' } = {}) {
+  const path = join(tmp, `template${tag}.sqlite`);
   cli(['migrate', '--db', path]);
-  const world = join(tmp, 'world.json');
-  writeFileSync(world, JSON.stringify(WORLD));
-  cli(['seed', '--world', world, '--db', path]);
+  const worldFile = join(tmp, 'world.json');
+  writeFileSync(worldFile, JSON.stringify(world));
+  cli(['seed', '--world', worldFile, '--db', path]);
   const db = new SqliteDatabase(path);
+  if (backlog > 0) sqliteBacklog(db, backlog, Date.now());
   db.pragma('wal_checkpoint(TRUNCATE)');
   const insert = sqliteInsertStatement(db);
   const trial = 10_000;
@@ -173,6 +227,22 @@ function sqliteTemplate() {
   const perRowMs = (performance.now() - t) / trial;
   db.close();
   return { path, perRowMs };
+}
+
+/** As pgBacklog. */
+function sqliteBacklog(db, count, now) {
+  const contact = db.prepare(
+    `insert into contacts (${CONTACT_COLUMNS}) values ('Email', 'Inbound', 'Queued', ?, ?, ?)`,
+  );
+  const entry = db.prepare(`insert into queue_entries (${QUEUE_COLUMNS}) values (?, ?, null, null, 0, ?)`);
+  db.transaction(() => {
+    for (let g = 1; g <= count; g++) {
+      const queuedAt = now - (count - g) * 1000;
+      const { lastInsertRowid } = contact.run(BACKLOG_SKILL, queuedAt, now);
+      entry.run(lastInsertRowid, BACKLOG_SKILL, queuedAt);
+    }
+  })();
+  db.exec('analyze');
 }
 
 function sqliteInsertStatement(db) {
@@ -213,7 +283,17 @@ function sqliteQuery(db) {
  * Starts the processes, inserts the due callbacks, waits for them to be dispatched, stops the
  * processes and reads the figures from the database.
  */
-async function run({ impl, dialect, procs, n, windowS, template, label }) {
+async function run({
+  impl,
+  dialect,
+  procs,
+  n,
+  windowS,
+  template,
+  label,
+  deadlineS = DEADLINE_S,
+  stall = false,
+}) {
   let dbName;
   let sqlitePath;
   let client; // pg.Client or better-sqlite3 Database: the benchmark's own connection
@@ -232,7 +312,8 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
       sqlitePath = join(tmp, `run-${++dbCounter}.sqlite`);
       copyFileSync(template.path, sqlitePath);
       client = new SqliteDatabase(sqlitePath);
-      client.pragma('busy_timeout = 5000');
+      // `serve` may hold the write lock a long while when routing stalls (backlog scenarios).
+      client.pragma(`busy_timeout = ${stall ? 60_000 : 5000}`);
       query = sqliteQuery(client);
     }
     const target = dialect === 'postgres' ? pgUrl(dbName) : sqlitePath;
@@ -264,6 +345,9 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
 
     // The window starts LEAD_S after the insert is expected to end (estimate from a trial insert).
     const spanMs = windowS * 1000;
+    // SQLite, a run that may stall: the write lock first (`serve` may hold it for a long routing
+    // pass), so that the wait for it does not eat into the lead.
+    if (dialect === 'sqlite' && stall) client.exec('begin immediate');
     const insertStart = Date.now();
     const first = insertStart + Math.ceil(n * template.perRowMs * 2 + 300) + LEAD_S * 1000;
     // A few callbacks before the window, so that what is measured is a process that has
@@ -281,6 +365,7 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
         for (let i = 0; i < warmup; i++) insert.run(sqliteRow(i, first - 1000, 500, warmup, now));
         for (let i = 0; i < n; i++) insert.run(sqliteRow(i, first, spanMs, n, now));
       })();
+      if (client.inTransaction) client.exec('commit');
     }
     const insertEnd = Date.now();
     const lastDue = first + Math.floor(((n - 1) * Math.round(spanMs)) / n);
@@ -289,7 +374,7 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
 
     // Visibility probe (one process: contact ids then commit in order) and the drain wait.
     const visible = []; // [time, max contact id]
-    const deadline = lastDue + DEADLINE_S * 1000;
+    const deadline = lastDue + deadlineS * 1000;
     let drained = false;
     let lastCheck = 0;
     await sleep(first - Date.now() - 50);
@@ -313,6 +398,8 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
       }
       await sleep(procs === 1 ? POLL_MS - (Date.now() - t) : 100);
     }
+    const cutAt = Date.now(); // a stalled run: what is still Scheduled was at least this late
+    if (!drained) log(`  ${label}: cut ${deadlineS} s after the window's end`);
     const loadAfter = loadavg()[0];
     const stopped = await Promise.all(started.map(stop));
     const troubles = stopped
@@ -349,6 +436,7 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
     let firstAt = Number.POSITIVE_INFINITY;
     let lastAt = 0;
     const batches = new Set();
+    let inWindow = 0; // dispatched by the window's end
     for (const a of audit) {
       const at = Number(a.at);
       const { lateMs, contactId } = JSON.parse(a.details);
@@ -360,6 +448,22 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
       firstAt = Math.min(firstAt, at);
       lastAt = Math.max(lastAt, at);
       batches.add(at);
+      if (at <= first + spanMs) inWindow++;
+    }
+    // A stalled run: what was never dispatched was at least (cut - due) late; counted as that.
+    let lowerBound = false;
+    if (stall) {
+      const undispatched = await query(
+        `select due_at from scheduled_callbacks where state = 'Scheduled' and due_at between $1 and $2`,
+        [first, lastDue],
+      );
+      for (const u of undispatched) {
+        const lateMs = cutAt - Number(u.due_at);
+        late.push(lateMs);
+        if (spanMs > 0)
+          tenths[Math.min(9, Math.floor(((Number(u.due_at) - first) / spanMs) * 10))].push(lateMs);
+      }
+      lowerBound = undispatched.length > 0;
     }
     late.sort((x, y) => x - y);
     const auditDup = [...auditPer.values()].filter((k) => k > 1).length;
@@ -395,6 +499,8 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
       unlinked: Number(cb.unlinked),
       auditRows: audit.length,
       throughput: lastAt > first ? dispatched / ((lastAt - first) / 1000) : null,
+      inWindowRate: windowS > 0 ? inWindow / windowS : null,
+      lowerBound,
       offered: windowS > 0 ? n / windowS : null,
       drainMs: lastAt ? lastAt - lastDue : null,
       batches: batches.size,
@@ -413,6 +519,7 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
       troubles,
     };
     if (total !== n) log(`  warning: ${total} callbacks in the window, ${n} inserted`);
+    if (!drained) log(`  ${label}: ${fmt(dispatched)} of ${fmt(total)} dispatched when cut`);
     for (const t of troubles) {
       log(
         `  ${label} ${t.label}: exit ${t.code ?? t.signal}${t.output ? `, said:\n${t.output.slice(0, 2000)}` : ''}`,
@@ -436,6 +543,7 @@ async function run({ impl, dialect, procs, n, windowS, template, label }) {
 
 const results = [];
 const lines = [];
+const comparisons = [];
 const targets = [];
 
 function verdict(ok) {
@@ -469,6 +577,9 @@ function summary(runs) {
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     max: Math.max(...runs.map((r) => r.max ?? 0)),
+    maxMedian: median(runs.map((r) => r.max)),
+    inWindowRate: median(runs.map((r) => r.inWindowRate)),
+    lowerBound: runs.some((r) => r.lowerBound),
     vis99: median(runs.map((r) => r.vis99)),
     batches: median(runs.map((r) => r.batches)),
     load: [Math.min(...runs.map((r) => r.load[0])), Math.max(...runs.map((r) => r.load[1]))],
@@ -483,10 +594,10 @@ async function runOurs(key, title, options, i = 0, of = 1) {
 }
 
 /** Runs (or takes the runs of) `serve`, then the peer once; records the line and the targets. */
-async function scenario(key, title, options, check, runs) {
+async function scenario(key, title, options, check, runs, { withPeer = WITH_PEER } = {}) {
   const ours = summary(runs ?? [await runOurs(key, title, options)]);
   let peer = null;
-  if (WITH_PEER) {
+  if (withPeer) {
     log(`${title}: peer…`);
     peer = await run({ ...options, impl: 'peer', label: `${key}-peer` });
     results.push(peer);
@@ -506,6 +617,7 @@ async function scenario(key, title, options, check, runs) {
       `n=${options.n}`,
       `window_s=${options.windowS}`,
       `future=${options.future ?? 0}`,
+      ...(options.backlog === undefined ? [] : [`agents=${AGENTS}`, `backlog=${options.backlog}`]),
       `runs=${ours.runs ?? 1}`,
       `dispatched=${ours.dispatched}`,
       `duplicates=${ours.duplicates}`,
@@ -532,12 +644,112 @@ async function scenario(key, title, options, check, runs) {
   return ours;
 }
 
+/**
+ * `backlog` / `backlog-sqlite`: the `small` workload with AGENTS agents Available, without and
+ * with BACKLOG contacts queued on a skill no agent has; runs alternated, medians compared.
+ */
+async function backlogScenario(key, dialect) {
+  const sqlite = dialect === 'sqlite';
+  log(
+    `${key}: templates with ${fmt(AGENTS)} Available agents, without and with ${fmt(BACKLOG)} queued contacts…`,
+  );
+  const none = sqlite
+    ? sqliteTemplate({ world: AGENT_WORLD, tag: '-agents' })
+    : await pgTemplate({ world: AGENT_WORLD, tag: '_agents' });
+  const full = sqlite
+    ? sqliteTemplate({ world: AGENT_WORLD, backlog: BACKLOG, tag: '-backlog' })
+    : await pgTemplate({ world: AGENT_WORLD, backlog: BACKLOG, tag: '_backlog' });
+  const db = sqlite ? 'SQLite' : 'PostgreSQL';
+  const common = {
+    dialect,
+    procs: 1,
+    n: SMALL_N,
+    windowS: SMALL_WINDOW_S,
+    deadlineS: BACKLOG_DEADLINE_S,
+    stall: true,
+  };
+  const noneOpts = { ...common, template: none, backlog: 0 };
+  const fullOpts = { ...common, template: full, backlog: BACKLOG };
+  const title = `${db}, ${fmt(SMALL_N)} in ${SMALL_WINDOW_S} s, ${fmt(AGENTS)} agents Available`;
+  const noneTitle = `${title}, no backlog, 1 process`;
+  const fullTitle = `${title}, ${fmt(BACKLOG)} queued for nobody, 1 process`;
+  const noneRuns = [];
+  const fullRuns = [];
+  for (let i = 0; i < REPEAT; i++) {
+    noneRuns.push(await runOurs(`${key}-none`, noneTitle, noneOpts, i, REPEAT));
+    fullRuns.push(await runOurs(key, fullTitle, fullOpts, i, REPEAT));
+  }
+  // The reference must itself be sound: with agents Available, the callbacks it queues (for nobody)
+  // are a backlog too, growing during the run; held to `small`'s target.
+  const without = await scenario(
+    `${key}-none`,
+    noneTitle,
+    noneOpts,
+    (o) => [{ name: 'p99 lateness <= 50 ms', ok: o.p99 !== null && o.p99 <= 50 }],
+    noneRuns,
+    { withPeer: false },
+  );
+  const maxOf = (r) => r.maxMedian ?? r.max;
+  // lateMs is whole milliseconds: 1 ms of resolution is allowed on top of the 20%.
+  const near = (x, ref) => x !== null && ref !== null && x <= ref * 1.2 + 1;
+  const withBacklog = await scenario(
+    key,
+    fullTitle,
+    fullOpts,
+    (o) => [
+      {
+        name: 'lateness within 20% of no-backlog run',
+        ok: !o.lowerBound && near(o.p50, without.p50) && near(o.p99, without.p99),
+      },
+      {
+        name: 'in-window dispatch rate within 20% of no-backlog run',
+        ok:
+          o.inWindowRate !== null &&
+          without.inWindowRate !== null &&
+          o.inWindowRate >= without.inWindowRate * 0.8,
+      },
+    ],
+    fullRuns,
+  );
+  // `>=` marks lateness that counts never-dispatched callbacks as (cut - due): a lower bound.
+  const both = (f, bound = false) => {
+    const mark = (r) => (bound && r.lowerBound ? '>=' : '');
+    return `${mark(withBacklog)}${fmt(f(withBacklog))}/${mark(without)}${fmt(f(without))}`;
+  };
+  const loads = [...noneRuns, ...fullRuns].flatMap((r) => r.load);
+  comparisons.push(
+    [
+      `comparison=${key}`,
+      `db=${dialect}`,
+      `agents=${AGENTS}`,
+      `backlog=${BACKLOG}`,
+      `n=${SMALL_N}`,
+      `window_s=${SMALL_WINDOW_S}`,
+      `runs=${REPEAT}`,
+      `p50_ms=${both((r) => r.p50, true)}`,
+      `p99_ms=${both((r) => r.p99, true)}`,
+      `max_ms=${both(maxOf, true)}`,
+      `in_window_per_s=${both((r) => r.inWindowRate)}`,
+      `throughput_per_s=${both((r) => r.throughput)}`,
+      `dispatched=${withBacklog.dispatched}/${without.dispatched}`,
+      `of=${SMALL_N * REPEAT}`,
+      `ratio_p50=${fmt(ratio(withBacklog.p50, without.p50, 1), 2)}`,
+      `ratio_p99=${fmt(ratio(withBacklog.p99, without.p99, 1), 2)}`,
+      `ratio_max=${fmt(ratio(maxOf(withBacklog), maxOf(without), 1), 2)}`,
+      `ratio_in_window=${fmt(ratio(withBacklog.inWindowRate, without.inWindowRate), 2)}`,
+      `load1=${fmt(Math.min(...loads), 1)}..${fmt(Math.max(...loads), 1)}`,
+    ].join(' '),
+  );
+  if (sqlite) for (const t of [none, full]) rmSync(t.path, { force: true });
+  else for (const t of [none, full]) await dropDatabase(t.name);
+}
+
 try {
   const t0 = Date.now();
   log(
-    `bench/scheduler: N=${N} WINDOW_S=${WINDOW_S} SMALL_N=${SMALL_N} SMALL_WINDOW_S=${SMALL_WINDOW_S} FUTURE=${FUTURE} LEAD_S=${LEAD_S}${QUICK ? ' (QUICK)' : ''}`,
+    `bench/scheduler: N=${N} WINDOW_S=${WINDOW_S} SMALL_N=${SMALL_N} SMALL_WINDOW_S=${SMALL_WINDOW_S} FUTURE=${FUTURE} BACKLOG=${BACKLOG} AGENTS=${AGENTS} LEAD_S=${LEAD_S}${QUICK ? ' (QUICK)' : ''}`,
   );
-  const needPg = SCENARIOS.some((s) => s !== 'sqlite');
+  const needPg = SCENARIOS.some((s) => s !== 'sqlite' && s !== 'backlog-sqlite');
   const machine = `node ${process.version}, ${availableParallelism()} CPUs, load average ${fmt(loadavg()[0], 1)} at the start${
     needPg
       ? `, ${(await (await adminClient()).query('show server_version')).rows[0].server_version.split(' ')[0]} PostgreSQL`
@@ -545,7 +757,7 @@ try {
   }`;
   if (loadavg()[0] > availableParallelism() / 2)
     log(`  note: the machine is busy (${machine}); figures will be noisy`);
-  const base = needPg ? await pgTemplate(0) : null;
+  const base = needPg ? await pgTemplate() : null;
   const pgOpts = (procs, n, windowS) => ({ dialect: 'postgres', procs, n, windowS, template: base });
 
   if (SCENARIOS.includes('pg1'))
@@ -567,7 +779,7 @@ try {
   let future = null;
   if (SCENARIOS.includes('future')) {
     log(`template with ${fmt(FUTURE)} future callbacks…`);
-    future = await pgTemplate(FUTURE);
+    future = await pgTemplate({ future: FUTURE });
   }
   const smallTitle = `PostgreSQL, ${fmt(SMALL_N)} in ${SMALL_WINDOW_S} s, 1 process`;
   const smallOpts = pgOpts(1, SMALL_N, SMALL_WINDOW_S);
@@ -609,6 +821,8 @@ try {
     );
     await dropDatabase(future.name);
   }
+  if (SCENARIOS.includes('backlog')) await backlogScenario('backlog', 'postgres');
+  if (SCENARIOS.includes('backlog-sqlite')) await backlogScenario('backlog-sqlite', 'sqlite');
   if (SCENARIOS.includes('burst')) {
     // Every callback due at the same instant (as "tomorrow 09:00" makes them): the capacity.
     await scenario('burst', `PostgreSQL, ${fmt(N)} all due at once (capacity), 1 process`, {
@@ -666,6 +880,13 @@ try {
     "lines: medians when a scenario ran several times (runs=); lateness = audit details.lateMs (the dispatching transaction's clock − due_at); visible = first seen by another connection − due_at; peer = bench/scheduler-peer.mjs (hand-written SQL); ratios are switchboard/peer (lateness floored at 1 ms)",
   );
   for (const l of lines) console.log(l);
+  if (comparisons.length > 0) {
+    console.log('');
+    console.log(
+      "backlog comparisons: medians over runs=, with the backlog / without it (same agents); ratio = with/without (lateness floored at 1 ms); in_window = dispatched by the window's end / window; >= : a lower bound (some callbacks never dispatched before the cut, counted as cut - due)",
+    );
+    for (const l of comparisons) console.log(l);
+  }
   console.log('');
   console.log('p99 lateness (ms) by tenth of the window, by due time:');
   for (const r of results) {

@@ -123,6 +123,26 @@ describe('switchboard run: the trace explains the path (DESIGN §4)', () => {
     ],
   };
 
+  /** BEGIN → SETSECURITYUSER(ana) → PRMS_CREATE with `properties` → END. */
+  const books = (
+    name: string,
+    properties: Record<string, string>,
+    branches: Record<string, string> = {},
+  ) => ({
+    name,
+    actions: [
+      { id: '1', action: 'BEGIN', branches: { Default: '2' } },
+      su,
+      {
+        id: '3',
+        action: 'PRMS_CREATE',
+        properties: { PhoneNumber: '+4930123456', SkillId: '2001', ...properties },
+        branches: { Success: '4', Default: '4', ...branches },
+      },
+      { id: '4', action: 'END' },
+    ],
+  });
+
   it('says which connector it followed, and the result that fell back to Default; STOP and END show none', () => {
     const f = tempFiles({ 'script.json': killUnknown, 'world.json': baseWorld() });
     const text = switchboard(
@@ -200,20 +220,7 @@ describe('switchboard run: the trace explains the path (DESIGN §4)', () => {
   });
 
   it('shows how a wall-clock ScheduleDate was read', () => {
-    const script = {
-      name: 'wall-clock',
-      actions: [
-        { id: '1', action: 'BEGIN', branches: { Default: '2' } },
-        su,
-        {
-          id: '3',
-          action: 'PRMS_CREATE',
-          properties: { PhoneNumber: '+4930123456', SkillId: '2001', ScheduleDate: '2026-11-23T14:30' },
-          branches: { Success: '4', Default: '4' },
-        },
-        { id: '4', action: 'END' },
-      ],
-    };
+    const script = books('wall-clock', { ScheduleDate: '2026-11-23T14:30' });
     const f = tempFiles({ 'script.json': script, 'world.json': baseWorld() });
     const r = switchboard('run', f['script.json'] as string, '--world', f['world.json'] as string);
     // ana's zone is Europe/Madrid: 14:30 there is 13:30 UTC.
@@ -243,25 +250,7 @@ describe('switchboard run: the trace explains the path (DESIGN §4)', () => {
       skills: base.skills.map((s) => (s.id === 2001 ? { ...s, script: 'greeting' } : s)),
       agents: base.agents.map((a) => (a.id === 1002 ? { ...a, state: 'Available' } : a)),
     };
-    const script = {
-      name: 'books',
-      actions: [
-        { id: '1', action: 'BEGIN', branches: { Default: '2' } },
-        su,
-        {
-          id: '3',
-          action: 'PRMS_CREATE',
-          properties: {
-            FirstName: 'Eva',
-            PhoneNumber: '+4930123456',
-            SkillId: '2001',
-            ScheduleDate: '2026-11-23T09:00:00Z',
-          },
-          branches: { Success: '4', Default: '4' },
-        },
-        { id: '4', action: 'END' },
-      ],
-    };
+    const script = books('books', { FirstName: 'Eva', ScheduleDate: '2026-11-23T09:00:00Z' });
     const f = tempFiles({ 'script.json': script, 'world.json': world, 'greeting.json': greeting });
     const args = [
       f['script.json'] as string,
@@ -308,20 +297,11 @@ describe('switchboard run: the trace explains the path (DESIGN §4)', () => {
   });
 
   it('runs a script whose literal values its actions would refuse, warning about them, taking the branch', () => {
-    const script = {
-      name: 'literal',
-      actions: [
-        { id: '1', action: 'BEGIN', branches: { Default: '2' } },
-        su,
-        {
-          id: '3',
-          action: 'PRMS_CREATE',
-          properties: { PhoneNumber: '+4930123456', SkillId: 'sales', ScheduleDate: '2026-11-24T09:00:00Z' },
-          branches: { Success: '4', InvalidSkillId: '4', Default: '4' },
-        },
-        { id: '4', action: 'END' },
-      ],
-    };
+    const script = books(
+      'literal',
+      { SkillId: 'sales', ScheduleDate: '2026-11-24T09:00:00Z' },
+      { InvalidSkillId: '4' },
+    );
     const f = tempFiles({ 'script.json': script, 'world.json': baseWorld() });
     expect(switchboard('validate', f['script.json'] as string).status).toBe(1);
     const r = switchboard('run', f['script.json'] as string, '--world', f['world.json'] as string, '--json');

@@ -1,7 +1,15 @@
 import type { ActionContext, ActionPlatform, Outcome } from '../actions/action.js';
 import type { Platform } from '../platform/platform.js';
 import type { CompiledNode, CompiledScript } from './compile.js';
-import { DISCONNECT, type Effect, failRun, type RunState, type StepResult, step } from './step.js';
+import {
+  DISCONNECT,
+  type Effect,
+  failRun,
+  type RunState,
+  type StepContext,
+  type StepResult,
+  step,
+} from './step.js';
 import { Variables } from './variables.js';
 
 export { DISCONNECT };
@@ -90,6 +98,8 @@ export class ScriptRun {
   private readonly tracing: boolean;
   private readonly maxSteps: number;
   private readonly onTrace: ((entry: TraceEntry) => void) | undefined;
+  /** Handed to every step, refilled each time: the hot loop allocates nothing for it. */
+  private readonly stepContext: StepContext = { released: false, caught: false, now: 0 };
 
   constructor(
     readonly script: CompiledScript,
@@ -212,17 +222,24 @@ export class ScriptRun {
     });
     try {
       this.state = { status: 'running', at: start };
+      const nodes = this.script.nodes;
+      let at = start;
       let steps = 0;
       while (this.state.status === 'running') {
-        const node = this.script.nodes[this.state.at] as CompiledNode;
         const result =
           ++steps > this.maxSteps
             ? failRun(
                 `step limit of ${this.maxSteps} actions reached; is there an endless loop?`,
                 this.released,
               )
-            : await this.execute(node);
-        this.state = result.state;
+            : await this.execute(nodes[at] as CompiledNode);
+        const next = result.state;
+        // The common step (a connector followed, nothing else to do) touches nothing but `at`.
+        if (next.status === 'running' && result.effects.length === 0 && result.trace.note === undefined) {
+          at = next.at;
+          continue;
+        }
+        this.state = next;
         if (result.state.status === 'error') this.variables.set('_ERR', result.state.error);
         if (result.trace.note) this.note(result.trace.note);
         if (result.waitMs !== undefined && result.state.status === 'waiting') {
@@ -231,6 +248,7 @@ export class ScriptRun {
             this.state = { status: 'running', at: resumeNode };
         }
         if (result.effects.length > 0) await this.carryOut(result.effects);
+        if (this.state.status === 'running') at = this.state.at;
       }
       return this.outcome as RunOutcome;
     } finally {
@@ -278,7 +296,11 @@ export class ScriptRun {
     }
     const set = outcome.set;
     if (set !== undefined) for (const name in set) v.set(name, set[name]);
-    const result = step(node, outcome, { released: this.released, caught, now: at });
+    const ctx = this.stepContext;
+    ctx.released = this.released;
+    ctx.caught = caught;
+    ctx.now = at;
+    const result = step(node, outcome, ctx);
     if (entry) {
       if (result.trace.branch !== undefined) entry.branch = result.trace.branch;
       if (result.trace.outcome !== undefined) entry.outcome = result.trace.outcome;
