@@ -43,11 +43,9 @@ export interface Server {
 export async function startServer(options: ServerOptions): Promise<Server> {
   const { store, log } = options;
   const clock = options.clock ?? systemClock;
-  const lockRows = store.dialect === 'postgres';
   const platform = createPlatform({
     store,
     clock,
-    lockRows,
     onListenerError: (err, event) => log.error({ err, event: event.type }, 'a listener failed'),
   });
   const metrics = createMetrics(platform);

@@ -10,7 +10,7 @@ export function createMetrics(platform: Platform) {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const { callbacks } = await platform.read.stateCounts();
+      const callbacks = await platform.read.callbackCounts();
       this.reset();
       for (const [state, n] of Object.entries(callbacks)) this.set({ state }, n);
     },
@@ -21,7 +21,7 @@ export function createMetrics(platform: Platform) {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const { contacts } = await platform.read.stateCounts();
+      const contacts = await platform.read.contactCounts();
       this.reset();
       for (const [state, n] of Object.entries(contacts)) this.set({ state }, n);
     },

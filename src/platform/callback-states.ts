@@ -2,7 +2,7 @@ import { sql, type UpdateObject } from 'kysely';
 import type { Database } from '../storage/schema.js';
 import type { Executor } from '../storage/store.js';
 import { type PlatformEvent, recordEvents } from './events.js';
-import type { CallbackState } from './model.js';
+import type { CallbackState, ContactState } from './model.js';
 
 /**
  * Every move a scheduled callback may make (DESIGN §2), and nothing else:
@@ -16,6 +16,13 @@ export const CALLBACK_TRANSITIONS: Readonly<Record<CallbackState, readonly Callb
   Delivered: ['Completed'],
   Completed: [],
   Canceled: [],
+};
+
+/** The state of a callback whose contact is in a given state: the two move together. */
+export const CALLBACK_STATE_OF_CONTACT: Readonly<Record<ContactState, CallbackState>> = {
+  Queued: 'Queued',
+  Active: 'Delivered',
+  Ended: 'Completed',
 };
 
 /** A callback is edited (rescheduled, its notes changed) only while it waits to be dispatched. */

@@ -494,7 +494,6 @@ export async function dispatchDueCallbacks(
   const claimed = await due.execute();
   if (claimed.length === 0) return [];
   const ids = claimed.map((c) => Number(c.id));
-  const bu = await getBusinessUnit(db);
   const contacts = await db
     .insertInto('contacts')
     .columns([
@@ -543,6 +542,8 @@ export async function dispatchDueCallbacks(
   const moved = await transitionCallbacks(db, now, ids, 'Queued', {
     also: {
       contact_id: (eb) =>
+        // The contact just made: a Scheduled callback has no other (a world naming one is refused).
+        // No max() or LIMIT: PostgreSQL would plan them as a backward scan of every contact.
         eb
           .selectFrom('contacts')
           .select('contacts.id')
@@ -558,7 +559,8 @@ export async function dispatchDueCallbacks(
       targetAgentId: c.target_agent_id === null ? null : Number(c.target_agent_id),
       priority: 0,
     })),
-    bu.agentWaitSeconds,
+    // Only a callback for an agent waits for them: most batches need not read the business unit.
+    contacts.some((c) => c.target_agent_id !== null) ? (await getBusinessUnit(db)).agentWaitSeconds : 0,
   );
   const dispatched = moved
     .sort((a, b) => a.dueAt - b.dueAt || a.id - b.id)

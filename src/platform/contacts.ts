@@ -222,6 +222,7 @@ export async function signalContact(
   contactRef: string | number,
   params: string[],
   ctx: OperationContext,
+  options: { lockRows: boolean },
 ): Promise<Result<Contact, 'Unauthorized' | 'InvalidContactID' | 'ContactNotActive' | 'NoScriptRunning'>> {
   const unauthorized = authorize(ctx, 'contacts.signal');
   if (unauthorized) return unauthorized;
@@ -229,7 +230,7 @@ export async function signalContact(
   const contact = id === undefined ? undefined : await getContact(db, id);
   if (!contact) return fail('InvalidContactID', `no contact with ID ${String(contactRef)}`);
   if (contact.state === 'Ended') return fail('ContactNotActive', `contact ${contact.id} has already ended`);
-  if (!(await signalRun(db, now, contact.id, params))) {
+  if (!(await signalRun(db, now, contact.id, params, options))) {
     return fail('NoScriptRunning', `contact ${contact.id} has no script running to signal`);
   }
   recordEvents(db, [{ type: 'contact.signaled', at: now, contactId: contact.id }]);

@@ -37,7 +37,7 @@ import type { AgentState, OperationContext } from './model.js';
 import { authorize, type Operation } from './permissions.js';
 import type { Contact } from './resources.js';
 import { nextTargetWaitEnd, routeQueuedContacts } from './routing.js';
-import { type ClaimOptions, claimRuns, finishRun, nextRunDue, parkRun } from './script-runs.js';
+import { type ClaimOptions, claimRuns, finishRun, nextRunDue, parkRun, renewRuns } from './script-runs.js';
 import { deployScript, getScript, validateScript } from './scripts.js';
 import { issueSecurityUser, resolveSecurityUser } from './security.js';
 import { type CreateSkillInput, createSkill, listSkills } from './skills.js';
@@ -56,7 +56,10 @@ export type PlatformListener = (event: PlatformEvent) => void;
 export interface PlatformOptions {
   store: Store;
   clock: Clock;
-  /** Row locks for claiming and routing; on for PostgreSQL, where several processes work at once. */
+  /**
+   * Row locks for claiming, routing and signalling. Default: on for PostgreSQL, where several
+   * processes work at once; SQLite has one writer at a time and needs none.
+   */
   lockRows?: boolean;
   /**
    * Told when a listener throws. The change it heard of has committed and stays so: a listener's
@@ -74,7 +77,7 @@ type ListFilter = { afterId?: number; limit?: number };
  */
 export function createPlatform(options: PlatformOptions) {
   const { store, clock } = options;
-  const lockRows = options.lockRows ?? false;
+  const lockRows = options.lockRows ?? store.dialect === 'postgres';
   const listeners = new Set<PlatformListener>();
   const onListenerError =
     options.onListenerError ??
@@ -171,7 +174,7 @@ export function createPlatform(options: PlatformOptions) {
       }),
 
     signalContact: (contactRef: string | number, params: string[], ctx: OperationContext) =>
-      tx((db, now) => signalContact(db, now, contactRef, params, ctx)),
+      tx((db, now) => signalContact(db, now, contactRef, params, ctx, { lockRows })),
 
     deployScript: (text: string, catalog: ActionCatalog, ctx: OperationContext) =>
       tx((db, now) => deployScript(db, now, text, catalog, ctx)),
@@ -243,11 +246,10 @@ export function createPlatform(options: PlatformOptions) {
           return false;
         }
       },
-      /** Contacts and callbacks by state (metrics: no actor). */
-      stateCounts: async () => ({
-        contacts: await countContactsByState(store.db),
-        callbacks: await countCallbacksByState(store.db),
-      }),
+      /** Contacts by state (metrics: no actor). */
+      contactCounts: () => countContactsByState(store.db),
+      /** Callbacks by state (metrics: no actor). */
+      callbackCounts: () => countCallbacksByState(store.db),
     },
 
     /** QUERYCALLBACK: callbacks waiting for this number (any format the BU can read) on this skill. */
@@ -307,6 +309,8 @@ export function createPlatform(options: PlatformOptions) {
         consumedSignals: readonly number[],
       ) => tx((db, now) => parkRun(db, now, contactId, owner, parked, consumedSignals)),
       finish: (contactId: number, owner: string) => tx((db) => finishRun(db, contactId, owner)),
+      renew: (contactIds: readonly number[], owner: string, leaseMs: number) =>
+        tx((db, now) => renewRuns(db, now, contactIds, owner, leaseMs)),
       nextDue: () => nextRunDue(store.db),
     },
 

@@ -455,6 +455,24 @@ describe('loading a world', () => {
       { ...baseWorld(), contacts: [{ id: 5001, mediaType: 'Chat', state: 'Queued', skillId: 9999 }] },
       'contact 5001 has unknown skill 9999',
     ],
+    [
+      'a queued contact naming a callback that is not queued',
+      {
+        ...baseWorld(),
+        contacts: [{ id: 5001, mediaType: 'Phone', state: 'Queued', skillId: 2001, callbackId: 7001 }],
+        callbacks: [
+          {
+            id: 7001,
+            state: 'Delivered',
+            contactId: 5001,
+            phoneNumber: '+4930123456',
+            skillId: 2001,
+            scheduleDate: '2026-11-23T07:00:00Z',
+          },
+        ],
+      },
+      'contact 5001 is Queued, so its callback 7001 must be Queued, not Delivered',
+    ],
   ])('rejects %s with a one-line message', async (_what, world, message) => {
     const loaded = await load(world);
     expect(loaded).toMatchObject({ ok: false, code: 'InvalidWorld' });
@@ -527,7 +545,7 @@ describeEachStore('routing at scale and under races', (kind) => {
     const store = await kind.open();
     try {
       const clock = createSimulatedClock(NOW_MS);
-      const platform = createPlatform({ store, clock, lockRows: kind.name === 'postgres' });
+      const platform = createPlatform({ store, clock });
       const loaded = await platform.loadWorld(crowd(5));
       if (!loaded.ok) throw new Error(loaded.message);
       // A night's email backlog: 5,000 contacts queued on a skill no agent has.
@@ -612,9 +630,9 @@ describeEachStore('routing at scale and under races', (kind) => {
     const [first, second] = await kind.openPair();
     try {
       const clock = createSimulatedClock(NOW_MS);
-      const lockRows = kind.name === 'postgres';
-      const a = createPlatform({ store: first, clock, lockRows });
-      const b = createPlatform({ store: second, clock, lockRows });
+      // No lockRows given: a platform locks rows on PostgreSQL by default, as the CLI's does.
+      const a = createPlatform({ store: first, clock });
+      const b = createPlatform({ store: second, clock });
       const loaded = await a.loadWorld(crowd(10));
       if (!loaded.ok) throw new Error(loaded.message);
       const contacts = 40;

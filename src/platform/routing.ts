@@ -1,3 +1,5 @@
+import type { ExpressionBuilder } from 'kysely';
+import type { Database } from '../storage/schema.js';
 import type { Executor } from '../storage/store.js';
 import { changeAgentState } from './agents.js';
 import { type AuditRecord, recordAudit } from './audit.js';
@@ -21,6 +23,18 @@ export interface RoutingOptions {
   lockRows: boolean;
 }
 
+/** An agent set Available by hand while still on a contact must not be given a second one. */
+function onNoContact({ not, exists, selectFrom }: ExpressionBuilder<Database, 'agents'>) {
+  return not(
+    exists(
+      selectFrom('contacts')
+        .select('contacts.id')
+        .whereRef('contacts.agent_id', '=', 'agents.id')
+        .where('contacts.state', '=', 'Active'),
+    ),
+  );
+}
+
 /** Compound SELECTs per statement: SQLite allows 500; stay well under. */
 const SKILLS_PER_QUERY = 100;
 
@@ -42,11 +56,12 @@ interface Candidate {
  * many queued contacts as there are free agents with it (an index range each), plus the contacts
  * waiting for one of those agents; it assigns in that order and stops when no agent is left.
  *
- * Under races (PostgreSQL) it never waits and never fails: each contact and agent is locked with
- * SKIP LOCKED before it is changed, and one held by another transaction is passed over — that
- * transaction is routing or ending it. What was passed over is reported (`routing.contended`), so
- * the scheduler looks again shortly. Since routing never waits for a lock, it cannot take part in
- * a deadlock; what does wait takes locks in the platform's one order (CONTRIBUTING.md).
+ * Under races (PostgreSQL) it does not fail: each contact and agent is locked with SKIP LOCKED
+ * before it is changed, and one held by another transaction is passed over — that transaction is
+ * routing or ending it. What was passed over is reported (`routing.contended`), so the scheduler
+ * looks again shortly. The other rows an assignment changes (the queue entry, the callback) belong
+ * to the locked contact, so routing waits for no lock a contact's owner does not already hold;
+ * what does wait takes locks in the platform's one order (CONTRIBUTING.md).
  */
 export async function routeQueuedContacts(
   db: Executor,
@@ -58,17 +73,7 @@ export async function routeQueuedContacts(
     .select('agents.id')
     .where('agents.state', '=', 'Available')
     .where('agents.active', '=', 1)
-    // An agent set Available by hand while still on a contact must not be given a second one.
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('contacts')
-            .select('contacts.id')
-            .whereRef('contacts.agent_id', '=', 'agents.id')
-            .where('contacts.state', '=', 'Active'),
-        ),
-      ),
-    )
+    .where(onNoContact)
     .orderBy('agents.state_since')
     .orderBy('agents.id')
     .execute();
@@ -208,6 +213,8 @@ async function takeAgent(
       .where('id', '=', agentId)
       .where('state', '=', 'Available')
       .where('active', '=', 1)
+      // The free list's rule again, under the lock: the agent may have changed since it was read.
+      .where(onNoContact)
       .forUpdate()
       .skipLocked()
       .executeTakeFirst();
@@ -227,17 +234,33 @@ async function assign(
   skillScripts: Map<number, string | null>,
 ) {
   const { contactId, skillId } = candidate;
-  await unqueueContact(db, contactId);
-  await db
+  // Each step must change exactly what it names: the locks make it so, and a miss would hand
+  // one contact to two agents. Fail the transaction rather than commit half an assignment.
+  const unqueued = await unqueueContact(db, contactId);
+  const activated = await db
     .updateTable('contacts')
     .set({ state: 'Active', agent_id: agentId, updated_at: now })
     .where('id', '=', contactId)
-    .execute();
+    .where('state', '=', 'Queued')
+    .executeTakeFirst();
+  if (!unqueued || Number(activated.numUpdatedRows) !== 1) {
+    throw new Error(`routing invariant: contact ${contactId} was no longer queued under its lock`);
+  }
   recordEvents(db, [{ type: 'contact.routed', at: now, contactId, agentId, callbackId }]);
   // A delivered callback puts the agent Outbound; any other queued contact (QUEUECALLBACK
   // included) is taken in the ACD state, Inbound.
-  await changeAgentState(db, now, agentId, callbackId === null ? 'Inbound' : 'Outbound', ['Available']);
-  if (callbackId !== null) await transitionCallbacks(db, now, [callbackId], 'Delivered', { agentId });
+  const left = await changeAgentState(db, now, agentId, callbackId === null ? 'Inbound' : 'Outbound', [
+    'Available',
+  ]);
+  if (left !== 'Available') {
+    throw new Error(`routing invariant: agent ${agentId} was no longer Available under its lock`);
+  }
+  if (callbackId !== null) {
+    const moved = await transitionCallbacks(db, now, [callbackId], 'Delivered', { agentId });
+    if (moved.length !== 1) {
+      throw new Error(`routing invariant: callback ${callbackId} could not be delivered`);
+    }
+  }
   // "A custom outbound script associated with the skill" runs for the contact it delivers;
   // queued here, in the same transaction, so that a crash cannot deliver without it.
   if (skillId === null) return;

@@ -8,10 +8,9 @@ import { recordEvents } from './events.js';
  * `script_run_signals`, delivered in order; a release (the contact ended) is a flag on the run.
  *
  * Status: `pending` (to start), `running` (a process holds it until `lease_until`), `waiting`
- * (at a WAIT until `resume_at`), `stopped` (at STOP, until a signal or the release).
+ * (at a WAIT until `resume_at`), `stopped` (at STOP, until a signal or the release). A process
+ * working through a slow batch renews the lease on what it has not reached yet.
  */
-export type RunStatus = 'pending' | 'running' | 'waiting' | 'stopped';
-export const RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', 'waiting', 'stopped'];
 
 /** A run as a process claimed it: what to start with, or where it was parked, and what it is owed. */
 export interface ClaimedRun {
@@ -67,18 +66,22 @@ export async function releaseRun(db: Executor, now: number, contactId: number): 
   return Number(released.numUpdatedRows) > 0;
 }
 
-/** Leaves a signal for the contact's run; false when the contact has no script running. */
+/**
+ * Leaves a signal for the contact's run; false when the contact has no script running. With
+ * `lockRows` (PostgreSQL) the run is held (FOR KEY SHARE) until the signal is written, so a run
+ * finishing at the same moment either waits for the signal or is gone first — never a signal
+ * without its run.
+ */
 export async function signalRun(
   db: Executor,
   now: number,
   contactId: number,
   params: readonly string[],
+  options: { lockRows: boolean },
 ): Promise<boolean> {
-  const run = await db
-    .selectFrom('script_runs')
-    .select('contact_id')
-    .where('contact_id', '=', contactId)
-    .executeTakeFirst();
+  let query = db.selectFrom('script_runs').select('contact_id').where('contact_id', '=', contactId);
+  if (options.lockRows) query = query.forKeyShare();
+  const run = await query.executeTakeFirst();
   if (!run) return false;
   await db
     .insertInto('script_run_signals')
@@ -154,6 +157,29 @@ export async function claimRuns(db: Executor, now: number, options: ClaimOptions
 }
 
 /**
+ * Extends the lease on runs this owner still holds (a batch that takes a while to work through);
+ * returns the ones it still holds — a run whose lease ran out may have been taken over.
+ */
+export async function renewRuns(
+  db: Executor,
+  now: number,
+  contactIds: readonly number[],
+  owner: string,
+  leaseMs: number,
+): Promise<number[]> {
+  if (contactIds.length === 0) return [];
+  const renewed = await db
+    .updateTable('script_runs')
+    .set({ lease_until: now + leaseMs })
+    .where('contact_id', 'in', contactIds)
+    .where('owner', '=', owner)
+    .where('status', '=', 'running')
+    .returning('contact_id')
+    .execute();
+  return renewed.map((r) => Number(r.contact_id));
+}
+
+/**
  * Saves a run that parked again, with the signals it consumed removed; the release flag stays as
  * it is (a release that arrived meanwhile is delivered at the next claim). False when another
  * process took the run over meanwhile (this one's lease ran out): its result is dropped.
@@ -200,7 +226,11 @@ export async function finishRun(db: Executor, contactId: number, owner: string):
 export async function nextRunDue(db: Executor): Promise<number | null> {
   const row = await db
     .selectFrom('script_runs')
-    .select((eb) => [eb.fn.min('resume_at').as('wait'), eb.fn.min('lease_until').as('lease')])
+    // A running run keeps the resume_at of the WAIT it left: only a waiting one's counts.
+    .select((eb) => [
+      eb.fn.min(eb.case().when('status', '=', 'waiting').then(eb.ref('resume_at')).end()).as('wait'),
+      eb.fn.min('lease_until').as('lease'),
+    ])
     .executeTakeFirst();
   const times = [row?.wait, row?.lease].filter((t) => t != null).map(Number);
   return times.length === 0 ? null : Math.min(...times);

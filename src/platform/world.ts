@@ -4,10 +4,11 @@ import { fail, ok, type Result } from '../result.js';
 import type { Executor } from '../storage/store.js';
 import { explainValueError, literals, Nullable } from '../typebox.js';
 import { saveBusinessUnit } from './business-unit.js';
+import { CALLBACK_STATE_OF_CONTACT } from './callback-states.js';
 import { recordCallbackHistory, scheduleCallback } from './callbacks.js';
 import { startContact } from './contacts.js';
 import { parseInstant } from './instant.js';
-import { PERMISSIONS } from './model.js';
+import { type ContactState, PERMISSIONS } from './model.js';
 import {
   AgentSchema,
   CallbackInputSchema,
@@ -23,6 +24,8 @@ const { Optional } = Type;
 const contact = ContactSchema.properties;
 const agent = AgentSchema.properties;
 const skill = SkillSchema.properties;
+/** A world contact without a state is one being worked. */
+const DEFAULT_WORLD_CONTACT_STATE: ContactState = 'Active';
 
 /**
  * A world fixture: the platform's state before a simulation (or a `seed`). Its resources take the
@@ -186,6 +189,15 @@ export function checkWorld(value: unknown): Result<World, 'InvalidWorld'> {
       );
   }
   const callbackOf = new Map((world.contacts ?? []).map((c) => [c.id, c.callbackId]));
+  const stateOfCallback = new Map((world.callbacks ?? []).map((cb) => [cb.id, cb.state ?? 'Scheduled']));
+  for (const c of world.contacts ?? []) {
+    const callbackState = c.callbackId == null ? undefined : stateOfCallback.get(c.callbackId);
+    const expected = CALLBACK_STATE_OF_CONTACT[c.state ?? DEFAULT_WORLD_CONTACT_STATE];
+    if (callbackState !== undefined && callbackState !== expected)
+      problems.push(
+        `contact ${c.id} is ${c.state ?? DEFAULT_WORLD_CONTACT_STATE}, so its callback ${c.callbackId} must be ${expected}, not ${callbackState}`,
+      );
+  }
   for (const [i, cb] of (world.callbacks ?? []).entries()) {
     const said = cb.contactId == null ? undefined : callbackOf.get(cb.contactId);
     if (cb.contactId != null && said != null && said !== cb.id)
@@ -261,7 +273,7 @@ export async function loadWorld(
   }
   const ctx = { channel: 'world' } as const;
   for (const c of world.contacts ?? []) {
-    await startContact(db, now, { ...c, state: c.state ?? 'Active' }, ctx);
+    await startContact(db, now, { ...c, state: c.state ?? DEFAULT_WORLD_CONTACT_STATE }, ctx);
   }
   for (const [i, item] of (world.callbacks ?? []).entries()) {
     const { id, state = 'Scheduled', contactId, ...input } = item;

@@ -130,12 +130,31 @@ export function createRunWorker(options: RunWorkerOptions) {
   }
 
   return {
-    /** Claims and runs what is runnable now, until nothing is; returns how many runs it handled. */
-    async processDue(): Promise<number> {
+    /**
+     * Claims and runs what is runnable now, until nothing is or `keepClaiming` says to stop (a
+     * batch already claimed is always worked through); returns how many runs it handled.
+     */
+    async processDue(keepClaiming: () => boolean = () => true): Promise<number> {
       let handled = 0;
       for (;;) {
         const claimed = await platform.runs.claim({ owner, leaseMs, limit: batchSize });
-        for (const run of claimed) {
+        // A slow batch renews what it still holds at half its lease, so that no other process
+        // takes over a run this one has not reached yet.
+        let renewBy = platform.clock.now() + leaseMs / 2;
+        let held: ReadonlySet<number> = new Set(claimed.map((r) => r.contactId));
+        for (const [i, run] of claimed.entries()) {
+          if (platform.clock.now() >= renewBy) {
+            const rest = claimed.slice(i).map((r) => r.contactId);
+            held = new Set(await platform.runs.renew(rest, owner, leaseMs));
+            renewBy = platform.clock.now() + leaseMs / 2;
+          }
+          if (!held.has(run.contactId)) {
+            log.warn(
+              { contactId: run.contactId },
+              'script run was taken over by another process before it ran',
+            );
+            continue;
+          }
           try {
             await execute(run);
           } catch (e) {
@@ -144,7 +163,7 @@ export function createRunWorker(options: RunWorkerOptions) {
           }
         }
         handled += claimed.length;
-        if (claimed.length < batchSize) return handled;
+        if (claimed.length < batchSize || !keepClaiming()) return handled;
       }
     },
 

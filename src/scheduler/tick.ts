@@ -41,12 +41,12 @@ export function createTick(options: TickOptions) {
         if (dispatched.length < batchSize || stopping) break;
       }
       if ((await platform.route()).length > 0) progressed = true;
-      if ((await runs.processDue()) > 0) progressed = true;
+      if ((await runs.processDue(() => !stopping)) > 0) progressed = true;
       const [callbacks, scripts] = await Promise.all([platform.nextWakeAt(), runs.nextDueAt()]);
       const next = callbacks === null ? scripts : scripts === null ? callbacks : Math.min(callbacks, scripts);
       return { next, progressed };
     },
-    /** Finish the batch in flight, then take no more (a server shutting down). */
+    /** Finish the batch in flight (callbacks or script runs), then take no more (a server shutting down). */
     stop(): void {
       stopping = true;
     },

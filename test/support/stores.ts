@@ -92,3 +92,10 @@ export function describeEachStore(title: string, suite: (kind: StoreKind) => voi
     run(`${title} [${kind.name}]`, () => suite(kind));
   }
 }
+
+/** Declares a suite that only PostgreSQL can show: races between processes on row locks. */
+export function describePostgres(title: string, suite: (kind: StoreKind) => void): void {
+  const kind = STORE_KINDS.find((k) => k.name === 'postgres') as StoreKind;
+  const run = unreachable !== null ? describe.skip : describe;
+  run(`${title} [postgres]`, () => suite(kind));
+}
