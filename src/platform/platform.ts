@@ -169,7 +169,8 @@ export function createPlatform(options: PlatformOptions) {
     endContact: (contactRef: string | number, reason: string, ctx: OperationContext) =>
       tx(async (db, now) => {
         const r = await endContact(db, now, contactRef, reason, ctx);
-        if (r.ok) await route(db, now);
+        // Only a freed agent is new work for routing; a contact that had none changes nothing.
+        if (r.ok && r.value.agentId !== null) await route(db, now);
         return r;
       }),
 
