@@ -272,7 +272,7 @@ export function createPlatform(options: PlatformOptions) {
         return r;
       }),
 
-    /** Dispatches what is due now, and routes; returns what it dispatched. */
+    /** Dispatches what is due now, and routes (even when nothing was due); returns what it dispatched. */
     dispatchDue: (limit?: number) =>
       tx(async (db, now) => {
         const dispatched = await dispatchDueCallbacks(db, now, {

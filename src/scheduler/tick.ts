@@ -21,8 +21,10 @@ export interface TickResult {
 
 /**
  * One turn of the work that time brings, shared by the server's scheduler and the simulator:
- * dispatch the callbacks due now (in batches, until none is), route, run the script runs that can
- * run; then say when to look next. What the simulator shows is what the server does.
+ * dispatch the callbacks due now (in batches, until none is; each batch routes in its own
+ * transaction, so routing — a target wait run out, a contended pass — happens every turn), run
+ * the script runs that can run; then say when to look next. What the simulator shows is what the
+ * server does.
  */
 export function createTick(options: TickOptions) {
   const { platform, runs } = options;
@@ -40,7 +42,6 @@ export function createTick(options: TickOptions) {
         for (const d of dispatched) options.onDispatched?.(d.lateMs);
         if (dispatched.length < batchSize || stopping) break;
       }
-      if ((await platform.route()).length > 0) progressed = true;
       if ((await runs.processDue(() => !stopping)) > 0) progressed = true;
       const [callbacks, scripts] = await Promise.all([platform.nextWakeAt(), runs.nextDueAt()]);
       const next = callbacks === null ? scripts : scripts === null ? callbacks : Math.min(callbacks, scripts);
