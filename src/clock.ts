@@ -18,7 +18,11 @@ export const systemClock: Clock = {
 };
 
 export interface SimulatedClock extends Clock {
-  /** Moves the clock to `ms` (never backwards), firing on the way every timer due by then, in due order. */
+  /**
+   * Moves the clock to `ms` (never backwards), firing on the way every timer due by then, in due
+   * order. What a timer starts that is asynchronous runs after `set` returns, at `ms`: to have each
+   * run at its own time, step through `nextTimerAt()`.
+   */
   set(ms: number): void;
   advance(ms: number): void;
   /** When the earliest pending timer falls due, or null when none is pending. */

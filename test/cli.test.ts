@@ -310,7 +310,7 @@ describe('switchboard run: the trace explains the path (DESIGN §4)', () => {
     expect(JSON.parse(r.stdout).trace[2]).toMatchObject({ id: '3', branch: 'InvalidSkillId' });
   });
 
-  it('takes a world holding history: an Ended contact, Completed and Canceled callbacks', () => {
+  it('takes a world holding history: an Ended contact, Completed and Canceled callbacks (their skill or agent since made inactive)', () => {
     const world = {
       ...baseWorld(),
       contacts: [
@@ -331,6 +331,7 @@ describe('switchboard run: the trace explains the path (DESIGN §4)', () => {
           state: 'Canceled',
           phoneNumber: '+4930123456',
           skillId: 2004,
+          targetAgentId: 1003,
           scheduleDate: '2026-11-21T09:00:00Z',
         },
       ],
@@ -345,7 +346,7 @@ describe('switchboard run: the trace explains the path (DESIGN §4)', () => {
     ]);
     expect(report.world.callbacks).toMatchObject([
       { id: 7, state: 'Completed', contactId: 5002, scheduledFor: '2026-11-20T09:00:00.000Z' },
-      { id: 8, state: 'Canceled', skillId: 2004 },
+      { id: 8, state: 'Canceled', skillId: 2004, targetAgentId: 1003 },
     ]);
   });
 
@@ -507,6 +508,8 @@ describe('switchboard run', () => {
     [{ agents: [{ id: 1, username: 'a', skills: [9] }] }, /agent 1 has unknown skill 9/],
     [{ unknownField: true }, /unknownField/],
     [{ businessUnit: { timeZone: 'Mars/Base' } }, /Mars\/Base/],
+    [{ scripts: 'greeting.json' }, /world\.json: \/scripts: /],
+    [{ scripts: ['missing.json'] }, /world\.json: scripts: cannot read .*missing\.json: no such file/],
   ])('rejects an invalid world (%j) naming what is wrong, exit 2', (world, message) => {
     const f = tempFiles({ 'script.json': validScript, 'world.json': world });
     const r = switchboard('run', f['script.json'] as string, '--world', f['world.json'] as string);

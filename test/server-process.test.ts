@@ -192,6 +192,25 @@ describeEachStore('switchboard serve (real processes)', (kind) => {
     expect(agents).toHaveLength(3);
   });
 
+  it('seed loads a world and its scripts together: a world the platform refuses leaves neither', async () => {
+    const files = tempFiles({
+      'outbound.json': parkingScript,
+      'world.json': {
+        ...baseWorld(),
+        scripts: ['outbound.json'],
+        // Skill 2003 is an Inbound skill: no callback can be scheduled on it.
+        callbacks: [callbackAt(Date.now() + 86_400_000, 0)].map((c) => ({ ...c, skillId: 2003 })),
+      },
+    });
+    const r = await cli(['seed', '--world', files['world.json'] as string, '--db', db.url]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/world\.json: callbacks\[0\]: InvalidSkillId/);
+    expect(oneLine(r.stderr)).toBe(true);
+    const store = await db.store();
+    expect(await store.db.selectFrom('scripts').select('name').execute()).toEqual([]);
+    expect(await store.db.selectFrom('agents').select('id').execute()).toEqual([]);
+  });
+
   it('deploy refuses an invalid script with the reason; contact end/signal of an unknown contact fail in one line', async () => {
     const files = tempFiles({
       'bad.json': { name: 'bad', actions: [{ id: '1', action: 'BEGIN', branches: { Default: '7' } }] },

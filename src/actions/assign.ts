@@ -61,14 +61,8 @@ export const assign = defineAction<Prepared>({
     // An empty Numeric Value (the validator's error) gives NaN at run time: Default with _ERR, no throw.
     if (type === 'Numeric' && source.trim() !== '') {
       const compiled = compileExpression(source);
-      // Refused by validation; a run that goes on anyway (switchboard run) fails here, at the one boundary.
-      const problem = compiled.ok ? '' : `${compiled.message} in Value '${source}'`;
-      const value = compiled.ok
-        ? compiled.value
-        : () => {
-            throw new Error(problem);
-          };
-      return { variable: p.Variable ?? '', type, value };
+      if (!compiled.ok) throw new Error(`${compiled.message} in Value '${source}'`);
+      return { variable: p.Variable ?? '', type, value: compiled.value };
     }
     return { variable: p.Variable ?? '', type, value: compileTemplate(source) };
   },

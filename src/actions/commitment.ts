@@ -1,4 +1,4 @@
-import { describeWallClock, isWallClock } from '../platform/schedule-date.js';
+import { describeReading } from '../platform/schedule-date.js';
 import { defineAction, failure } from './action.js';
 import { ALL_SCRIPT_TYPES } from './control.js';
 import { literal } from './literals.js';
@@ -61,17 +61,15 @@ export const commitment = defineAction({
     );
     if (!result.ok) return failure('Error', `${result.code}: ${result.message}`);
     const { id, timeZone, scheduledFor } = result.value;
-    const date = (p.CommitmentDate ?? '').trim();
-    const time = (p.CommitmentTime ?? '').trim();
-    // A date and a time of day are wall-clock; a lone CommitmentDate may be an instant.
-    const wallClock = time !== '' || isWallClock(date);
-    const text = time === '' ? date : `${date} ${time}`;
+    const reading = describeReading(
+      { date: p.CommitmentDate ?? '', time: p.CommitmentTime ?? '' },
+      timeZone,
+      Date.parse(scheduledFor),
+    );
     return {
       branch: 'Success',
       set: { CallbackId: String(id) },
-      ...(wallClock
-        ? { notes: [`Commitment ${describeWallClock(text, timeZone, Date.parse(scheduledFor))}`] }
-        : {}),
+      ...(reading ? { notes: [`Commitment ${reading}`] } : {}),
     };
   },
 });

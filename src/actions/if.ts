@@ -27,12 +27,8 @@ export const ifAction = defineAction<(vars: VariableReader) => unknown>({
   branches: { True: 'The expression is true.', False: 'The expression is false.' },
   prepare(p) {
     const compiled = compileExpression(p.Expression ?? '');
-    if (compiled.ok) return compiled.value;
-    // Refused by validation; a run that goes on anyway (switchboard run) fails here, at the one boundary.
-    const problem = `${compiled.message} in Expression '${p.Expression}'`;
-    return () => {
-      throw new Error(problem);
-    };
+    if (!compiled.ok) throw new Error(`${compiled.message} in Expression '${p.Expression}'`);
+    return compiled.value;
   },
   run: (ctx, _p, expression) => (isTruthy(expression(ctx.variables)) ? TRUE : FALSE),
 });

@@ -1,5 +1,5 @@
 import type { ScheduleCallbackError } from '../platform/callbacks.js';
-import { describeWallClock, isWallClock } from '../platform/schedule-date.js';
+import { describeReading } from '../platform/schedule-date.js';
 import { defineAction, failure } from './action.js';
 import { ALL_SCRIPT_TYPES } from './control.js';
 import { literal } from './literals.js';
@@ -79,13 +79,11 @@ export const scheduleCallback = defineAction({
     );
     if (!result.ok) return failure(BRANCH_BY_CODE[result.code], result.message);
     const { id, timeZone, scheduledFor } = result.value;
-    const date = p.ScheduleDate ?? '';
+    const reading = describeReading(p.ScheduleDate ?? '', timeZone, Date.parse(scheduledFor));
     return {
       branch: 'Success',
       set: { CallbackId: String(id) },
-      ...(isWallClock(date)
-        ? { notes: [`ScheduleDate ${describeWallClock(date, timeZone, Date.parse(scheduledFor))}`] }
-        : {}),
+      ...(reading ? { notes: [`ScheduleDate ${reading}`] } : {}),
     };
   },
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { checkWorld, type World } from '../platform/world.js';
 import { fail, ok, type Result } from '../result.js';
 import { parseScriptText } from '../script/load.js';
 
@@ -46,7 +47,7 @@ export const processOutput: Output = {
 
 /** A world file as read from disk: the world, and the scripts its `scripts` paths name (relative to it). */
 export interface WorldFile {
-  world: unknown;
+  world: World;
   scripts: Array<{ file: string; text: string }>;
 }
 
@@ -54,18 +55,12 @@ export interface WorldFile {
 export function readWorldFile(
   path: string,
 ): Result<WorldFile, 'Unreadable' | 'MalformedJson' | 'InvalidWorld'> {
-  const world = readJson(path);
-  if (!world.ok) return world;
-  const listed = (world.value as { scripts?: unknown } | null)?.scripts;
-  if (listed === undefined) return ok({ world: world.value, scripts: [] });
-  if (!Array.isArray(listed) || !listed.every((p) => typeof p === 'string')) {
-    return fail(
-      'InvalidWorld',
-      `${path}: scripts must be a list of script file paths, relative to the world file`,
-    );
-  }
+  const read = readJson(path);
+  if (!read.ok) return read;
+  const world = checkWorld(read.value);
+  if (!world.ok) return fail('InvalidWorld', `${path}: ${world.message}`);
   const scripts: WorldFile['scripts'] = [];
-  for (const file of listed) {
+  for (const file of world.value.scripts ?? []) {
     const text = readText(resolve(dirname(path), file));
     if (!text.ok) return fail('Unreadable', `${path}: scripts: ${text.message}`);
     scripts.push({ file, text: text.value });

@@ -65,14 +65,7 @@ export function seedCommand(file: string, flags: DatabaseFlags, io: Output): Pro
     }
     // A seeded world starts now: its `now` is for simulations only.
     const platform = createPlatform({ store, clock: systemClock });
-    for (const script of scripts) {
-      const deployed = await platform.deployScript(script.text, actions, CLI);
-      if (!deployed.ok) {
-        io.err(`switchboard seed: ${file}: scripts: ${script.file}: ${deployed.message}\n`);
-        return 2;
-      }
-    }
-    const loaded = await platform.loadWorld(world);
+    const loaded = await platform.loadWorld(world, { files: scripts, catalog: actions });
     if (!loaded.ok) {
       io.err(`switchboard seed: ${file}: ${loaded.message}\n`);
       return 2;

@@ -11,7 +11,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from '../logger.js';
 import type { Actor } from '../platform/model.js';
-import { OPERATIONS, type Operation } from '../platform/permissions.js';
+import { type Operation, ruleOf } from '../platform/permissions.js';
 import type { Platform } from '../platform/platform.js';
 import { oneLine } from '../text.js';
 import { HttpError } from './http-error.js';
@@ -240,7 +240,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         const operation = route.config?.operation;
         // Fastify adds a HEAD route for each GET, sharing its schema: describe it once.
         if (!operation || !route.schema || route.method === 'HEAD') return;
-        const { permission, self } = OPERATIONS[operation] as { permission: string; self?: boolean };
+        const { permission, self } = ruleOf(operation);
         const needs = `Needs \`${permission}\`${self ? ' (or the agent acting on itself)' : ''}.`;
         route.schema.description = route.schema.description ? `${route.schema.description} ${needs}` : needs;
       });

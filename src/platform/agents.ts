@@ -52,18 +52,21 @@ export async function changeAgentState(
   to: AgentState,
   from?: readonly AgentState[],
 ): Promise<AgentState | undefined> {
-  let current = db.selectFrom('agents').select('state').where('id', '=', agentId).where('state', '!=', to);
-  if (from) current = current.where('state', 'in', from);
-  const before = await current.executeTakeFirst();
-  if (!before) return undefined;
+  // One state to leave (routing's Available): no need to read which it is.
+  let left = from?.length === 1 ? from[0] : undefined;
+  if (left === undefined) {
+    let current = db.selectFrom('agents').select('state').where('id', '=', agentId);
+    if (from) current = current.where('state', 'in', from);
+    left = (await current.executeTakeFirst())?.state as AgentState | undefined;
+  }
+  if (left === undefined || left === to) return undefined;
   const changed = await db
     .updateTable('agents')
     .set({ state: to, state_since: now })
     .where('id', '=', agentId)
-    .where('state', '=', before.state)
+    .where('state', '=', left)
     .executeTakeFirst();
   if (Number(changed.numUpdatedRows) !== 1) return undefined;
-  const left = before.state as AgentState;
   recordEvents(db, [{ type: 'agent.state_changed', at: now, agentId, from: left, to }]);
   return left;
 }
@@ -106,6 +109,8 @@ export async function checkTargetAgent(
   db: Executor,
   target: string | number | null | undefined,
   property: string,
+  /** Whether the agent must be active now (not for a callback of the past). Default true. */
+  options: { active?: boolean } = {},
 ): Promise<Result<number | null, 'InvalidTargetAgentId'>> {
   if (target === null || target === undefined || String(target).trim() === '') return ok(null);
   const id = parseId(target);
@@ -122,6 +127,7 @@ export async function checkTargetAgent(
     .where('id', '=', id)
     .executeTakeFirst();
   if (!agent) return fail('InvalidTargetAgentId', `no agent with ID ${id}`, 'targetAgentId');
-  if (agent.active !== 1) return fail('InvalidTargetAgentId', `agent ${id} is not active`, 'targetAgentId');
+  if ((options.active ?? true) && agent.active !== 1)
+    return fail('InvalidTargetAgentId', `agent ${id} is not active`, 'targetAgentId');
   return ok(id);
 }

@@ -3,8 +3,13 @@ import { baseWorld } from '../../test/support/simulate.js';
 import { describeEachStore } from '../../test/support/stores.js';
 import { createSimulatedClock } from '../clock.js';
 import type { Store } from '../storage/store.js';
-import { CALLBACK_TRANSITIONS, statesLeadingTo, transitionCallbacks } from './callback-states.js';
-import { CALLBACK_STATES, type CallbackState } from './model.js';
+import {
+  CALLBACK_STATE_OF_CONTACT,
+  CALLBACK_TRANSITIONS,
+  statesLeadingTo,
+  transitionCallbacks,
+} from './callback-states.js';
+import { CALLBACK_STATES, type CallbackState, type ContactState } from './model.js';
 import { createPlatform } from './platform.js';
 
 const NOW = Date.parse('2026-11-23T08:00:00Z');
@@ -33,8 +38,24 @@ describeEachStore('the one guarded transition of a callback', (kind) => {
       skillId: 2001,
       scheduleDate: state === 'Scheduled' ? '2026-11-24T09:00:00Z' : '2026-11-20T09:00:00Z',
     });
+    // Each callback of a contact is held by it, in the contact's matching state.
+    const contactOf = (callbackId: number, state: ContactState) => ({
+      id: 6000 + callbackId,
+      mediaType: 'Phone',
+      direction: 'Outbound',
+      state,
+      skillId: 2001,
+      ...(state === 'Active' ? { agentId: 1001 } : {}),
+      callbackId,
+    });
     const loaded = await platform.loadWorld({
       ...baseWorld(),
+      contacts: CALLBACK_STATES.flatMap((state, i) => {
+        const held = (Object.keys(CALLBACK_STATE_OF_CONTACT) as ContactState[]).find(
+          (c) => CALLBACK_STATE_OF_CONTACT[c] === state,
+        );
+        return held ? [contactOf(i + 1, held)] : [];
+      }),
       callbacks: CALLBACK_STATES.map((state, i) => callback(i + 1, state)),
     });
     if (!loaded.ok) throw new Error(loaded.message);

@@ -59,7 +59,7 @@ async function checkCallback(
   options: {
     /** An edit that does not move the callback keeps its due time (which may be a moment past). */
     keepDue?: { at: number; timeZone: string };
-    /** A callback of the past (a world's history): any time, and its skill may since be inactive. */
+    /** A callback of the past (a world's history): any time; its skill and agent may since be inactive. */
     history?: boolean;
   } = {},
 ): Promise<Result<ValidCallback, Exclude<ScheduleCallbackError, 'Unauthorized'>>> {
@@ -73,7 +73,7 @@ async function checkCallback(
   });
   if (!skill.ok) return skill;
 
-  const target = await checkTargetAgent(db, input.targetAgentId, 'TargetAgentId');
+  const target = await checkTargetAgent(db, input.targetAgentId, 'TargetAgentId', { active: !history });
   if (!target.ok) return target;
 
   const zone = input.timeZone?.trim() || ctx.actor?.timeZone || bu.timeZone;
@@ -112,7 +112,7 @@ async function checkCallback(
  * SHA-256 of a request in a canonical form (object keys sorted, at every depth), so that a retry
  * is recognised whatever order its client wrote the fields in.
  */
-export function requestHash(value: unknown): string {
+function requestHash(value: unknown): string {
   const canonical = (v: unknown): unknown =>
     Array.isArray(v)
       ? v.map(canonical)
@@ -129,7 +129,7 @@ export function requestHash(value: unknown): string {
 }
 
 /** The columns of a callback row, from its input and what the rules made of it. */
-export function callbackColumns(
+function callbackColumns(
   now: number,
   input: Pick<ScheduleCallbackInput, 'firstName' | 'lastName' | 'notes'>,
   valid: ValidCallback,
@@ -395,11 +395,11 @@ export async function cancelCallback(
   const unauthorized = authorize(ctx, 'callbacks.cancel');
   if (unauthorized) return unauthorized;
   const [moved] = await transitionCallbacks(db, now, [id], 'Canceled');
-  const row = await db.selectFrom('scheduled_callbacks').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) return fail('NotFound', `no scheduled callback with ID ${id}`);
-  if (!moved) return notEditable(id, row.state);
+  const callback = await getCallback(db, id);
+  if (!callback) return fail('NotFound', `no scheduled callback with ID ${id}`);
+  if (!moved) return notEditable(id, callback.state);
   await recordAudit(db, now, ctx, { action: 'callback.canceled', targetType: 'callback', targetId: id });
-  return ok(toCallback(row));
+  return ok(callback);
 }
 
 /** How many callbacks are waiting for this number on this skill: scheduled, or queued as contacts. */

@@ -40,6 +40,9 @@ export interface StartContactInput {
   disconnectReason?: string | null;
 }
 
+/** A contact started without a state is one being worked. */
+export const DEFAULT_CONTACT_STATE: ContactState = 'Active';
+
 /** Creates a contact; a Queued one is queued too (routing is the caller's next step). */
 export async function startContact(
   db: Executor,
@@ -47,7 +50,7 @@ export async function startContact(
   input: StartContactInput,
   ctx: OperationContext,
 ): Promise<Contact> {
-  const state = input.state ?? 'Active';
+  const state = input.state ?? DEFAULT_CONTACT_STATE;
   const row = await db
     .insertInto('contacts')
     .values({

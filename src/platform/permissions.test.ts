@@ -7,7 +7,7 @@ import { createLogger } from '../logger.js';
 import { openSqliteStore } from '../storage/sqlite/open-sqlite.js';
 import type { Store } from '../storage/store.js';
 import { type Actor, PERMISSIONS, type Permission } from './model.js';
-import { authorize, OPERATIONS, type Operation, permissionOf } from './permissions.js';
+import { authorize, OPERATIONS, type Operation, ruleOf } from './permissions.js';
 import { createPlatform, type Platform } from './platform.js';
 
 const actor = (permissions: Permission[], agentId = 1002): Actor => ({
@@ -24,7 +24,7 @@ const api = (permissions: Permission[], agentId?: number) => ({
 describe('the permission table', () => {
   it('gives every operation a known permission', () => {
     for (const operation of Object.keys(OPERATIONS) as Operation[]) {
-      expect(PERMISSIONS).toContain(permissionOf(operation));
+      expect(PERMISSIONS).toContain(ruleOf(operation).permission);
     }
   });
 

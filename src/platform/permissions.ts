@@ -26,13 +26,19 @@ export const OPERATIONS = {
   'audit.read': { permission: 'admin' },
   'tokens.create': { permission: 'admin' },
   'tokens.revoke': { permission: 'admin' },
-} as const satisfies Record<string, { permission: Permission; self?: boolean }>;
+} as const satisfies Record<string, OperationRule>;
 
 export type Operation = keyof typeof OPERATIONS;
 
-/** The permission `operation` needs (for documentation: OpenAPI, docs/api.md). */
-export function permissionOf(operation: Operation): Permission {
-  return OPERATIONS[operation].permission;
+export interface OperationRule {
+  permission: Permission;
+  /** An agent may do it to itself without the permission. */
+  self?: boolean;
+}
+
+/** What `operation` asks of the actor (also documentation: OpenAPI, docs/api.md). */
+export function ruleOf(operation: Operation): OperationRule {
+  return OPERATIONS[operation];
 }
 
 export function can(actor: Actor, permission: Permission): boolean {
@@ -48,7 +54,7 @@ export function can(actor: Actor, permission: Permission): boolean {
 export function authorize(ctx: OperationContext, operation: Operation, subjectAgentId?: number | 'unknown') {
   const { actor } = ctx;
   if (!actor) return undefined;
-  const rule: { permission: Permission; self?: boolean } = OPERATIONS[operation];
+  const rule = ruleOf(operation);
   if (rule.self && (subjectAgentId === 'unknown' || subjectAgentId === actor.agentId)) return undefined;
   if (can(actor, rule.permission)) return undefined;
   return fail('Unauthorized', `agent ${actor.agentId}'s security profile lacks ${rule.permission}`);

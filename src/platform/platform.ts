@@ -50,6 +50,14 @@ class WorldRejected extends Error {
   }
 }
 
+/** The script files a world lists, and the actions that compile them. */
+export interface WorldScripts {
+  files: ReadonlyArray<{ file: string; text: string }>;
+  catalog: ActionCatalog;
+}
+
+const WORLD: OperationContext = { channel: 'world' };
+
 /** Hears every change after the transaction that made it commits. */
 export type PlatformListener = (event: PlatformEvent) => void;
 
@@ -127,11 +135,23 @@ export function createPlatform(options: PlatformOptions) {
      */
     authorize: (ctx: OperationContext, operation: Operation) => authorize(ctx, operation, 'unknown'),
 
-    /** Loads a world fixture into an empty store. */
-    async loadWorld(value: unknown): Promise<Result<void, 'InvalidWorld'>> {
+    /**
+     * Loads a world fixture into an empty store, with the scripts its skills run (a world file's
+     * `scripts`, read by the caller) deployed first — all in one transaction: a world rejected
+     * part-way leaves nothing behind, its scripts included.
+     */
+    async loadWorld(value: unknown, scripts?: WorldScripts): Promise<Result<void, 'InvalidWorld'>> {
       const checked = checkWorld(value);
       if (!checked.ok) return checked;
       return tx(async (db, now) => {
+        if (scripts) {
+          for (const { file, text } of scripts.files) {
+            const deployed = await deployScript(db, now, text, scripts.catalog, WORLD);
+            if (!deployed.ok) {
+              throw new WorldRejected(fail('InvalidWorld', `scripts: ${file}: ${deployed.message}`));
+            }
+          }
+        }
         const r = await loadWorld(db, now, checked.value);
         // Thrown, not returned, so that the half-loaded world rolls back and the store stays empty.
         if (!r.ok) throw new WorldRejected(r);
@@ -282,9 +302,6 @@ export function createPlatform(options: PlatformOptions) {
         await route(db, now);
         return dispatched;
       }),
-
-    /** Routing on its own: after a target agent's wait ran out, or routing was contended. */
-    route: () => tx(route),
 
     /** The next moment something becomes due without any other event (a callback, a target wait). */
     async nextWakeAt(): Promise<number | null> {

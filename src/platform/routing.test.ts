@@ -284,7 +284,7 @@ describe('choosing the agent', () => {
     const o = await world({ 1001: 'Available' });
     const a = await queueContact(o, 2001);
     const b = await queueContact(o, 2001);
-    await o.platform.route();
+    await o.platform.dispatchDue();
     await o.platform.dispatchDue();
     const contacts = (await o.snapshot()).contacts.filter((c) => c.id === a.id || c.id === b.id);
     expect(contacts.map((c) => [c.id, c.state, c.agentId])).toEqual([
@@ -403,6 +403,19 @@ describe('loading a world', () => {
     return { ...w, agents: [{ ...w.agents[0], ...change }, ...w.agents.slice(1)] };
   };
 
+  const pastCallback = { phoneNumber: '+4930123456', skillId: 2001, scheduleDate: '2026-11-23T07:00:00Z' };
+
+  it('links a callback to the contact that names it, without the callback saying so too', async () => {
+    const o = await world(
+      {},
+      {
+        contacts: [{ id: 5001, mediaType: 'Phone', state: 'Ended', callbackId: 7001 }],
+        callbacks: [{ ...pastCallback, id: 7001, state: 'Completed' }],
+      },
+    );
+    expect((await o.snapshot()).callbacks).toMatchObject([{ id: 7001, state: 'Completed', contactId: 5001 }]);
+  });
+
   it.each([
     [
       'an agent with an unknown skill',
@@ -472,6 +485,29 @@ describe('loading a world', () => {
         ],
       },
       'contact 5001 is Queued, so its callback 7001 must be Queued, not Delivered',
+    ],
+    [
+      'a callback naming a contact that does not name it back',
+      {
+        ...baseWorld(),
+        contacts: [{ id: 5001, mediaType: 'Phone', state: 'Active', agentId: 1001 }],
+        callbacks: [{ ...pastCallback, id: 7001, state: 'Delivered', contactId: 5001 }],
+      },
+      'callbacks[0] has contactId 5001, but contact 5001 does not name it in its callbackId',
+    ],
+    [
+      'a Queued callback no contact holds (it could never move)',
+      { ...baseWorld(), callbacks: [{ ...pastCallback, id: 7001, state: 'Queued' }] },
+      'callbacks[0] is Queued, so a contact of the world must name it in its callbackId',
+    ],
+    [
+      'two contacts naming one callback',
+      {
+        ...baseWorld(),
+        contacts: [5001, 5002].map((id) => ({ id, mediaType: 'Phone', state: 'Ended', callbackId: 7001 })),
+        callbacks: [{ ...pastCallback, id: 7001, state: 'Completed' }],
+      },
+      'contacts 5001 and 5002 both name callback 7001; a callback has one contact',
     ],
   ])('rejects %s with a one-line message', async (_what, world, message) => {
     const loaded = await load(world);
@@ -646,7 +682,7 @@ describeEachStore('routing at scale and under races', (kind) => {
       );
       expect(started.filter((s) => s.status === 'rejected')).toEqual([]);
       // What a race passed over (routing.contended), the scheduler routes on its next look.
-      await a.route();
+      await a.dispatchDue();
       const active = await first.db
         .selectFrom('contacts')
         .select(['id', 'agent_id'])

@@ -80,9 +80,25 @@ export function isValidTimeZone(name: string): boolean {
 }
 
 /** Whether an ISO 8601 date-time is wall-clock time (no Z, no offset): read in a time zone. */
-export function isWallClock(text: string): boolean {
+function isWallClock(text: string): boolean {
   const parts = readIsoDateTime(text.trim());
   return typeof parts !== 'string' && parts.offset === undefined;
+}
+
+/**
+ * How a callback's date was read, for a trace, when it was wall-clock time (else undefined): a
+ * ScheduleDate, or a COMMITMENT date and time (a date with a time of day is wall-clock; a lone
+ * date may be an instant, as `parseCommitmentDateTime` reads it).
+ */
+export function describeReading(
+  when: string | { date: string; time: string },
+  timeZone: string,
+  at: number,
+): string | undefined {
+  const date = (typeof when === 'string' ? when : when.date).trim();
+  const time = typeof when === 'string' ? '' : when.time.trim();
+  if (time === '' && !isWallClock(date)) return undefined;
+  return describeWallClock(time === '' ? date : `${date} ${time}`, timeZone, at);
 }
 
 /**
@@ -90,7 +106,7 @@ export function isWallClock(text: string): boolean {
  * (the UTC time to the minute, or to the millisecond when it has more; with its date when that
  * differs from the date written).
  */
-export function describeWallClock(text: string, timeZone: string, at: number): string {
+function describeWallClock(text: string, timeZone: string, at: number): string {
   const instant = Temporal.Instant.fromEpochMilliseconds(at);
   const utc = instant.toString({ smallestUnit: at % 60_000 === 0 ? 'minute' : 'millisecond' });
   const sameDate = text.trim().startsWith(utc.slice(0, 10));

@@ -6,9 +6,9 @@ import { explainValueError, literals, Nullable } from '../typebox.js';
 import { saveBusinessUnit } from './business-unit.js';
 import { CALLBACK_STATE_OF_CONTACT } from './callback-states.js';
 import { recordCallbackHistory, scheduleCallback } from './callbacks.js';
-import { startContact } from './contacts.js';
+import { DEFAULT_CONTACT_STATE, startContact } from './contacts.js';
 import { parseInstant } from './instant.js';
-import { type ContactState, PERMISSIONS } from './model.js';
+import { type CallbackState, PERMISSIONS } from './model.js';
 import {
   AgentSchema,
   CallbackInputSchema,
@@ -24,8 +24,21 @@ const { Optional } = Type;
 const contact = ContactSchema.properties;
 const agent = AgentSchema.properties;
 const skill = SkillSchema.properties;
-/** A world contact without a state is one being worked. */
-const DEFAULT_WORLD_CONTACT_STATE: ContactState = 'Active';
+/** A world callback without a state waits to be due. */
+const DEFAULT_CALLBACK_STATE: CallbackState = 'Scheduled';
+/** Callbacks that still move with their contact: a contact must hold them. */
+const LIVE_CALLBACK_STATES: readonly CallbackState[] = ['Queued', 'Delivered'];
+
+const callbackState = (cb: { state?: CallbackState | undefined }) => cb.state ?? DEFAULT_CALLBACK_STATE;
+
+/** Which contact names each callback (its callbackId); the first, when several do. */
+function contactsByCallback(world: World): Map<number, number> {
+  const named = new Map<number, number>();
+  for (const c of world.contacts ?? []) {
+    if (c.callbackId != null && !named.has(c.callbackId)) named.set(c.callbackId, c.id);
+  }
+  return named;
+}
 
 /**
  * A world fixture: the platform's state before a simulation (or a `seed`). Its resources take the
@@ -188,28 +201,36 @@ export function checkWorld(value: unknown): Result<World, 'InvalidWorld'> {
         `contact ${c.id} has callbackId ${c.callbackId}, but no callback in the world has that id`,
       );
   }
-  const callbackOf = new Map((world.contacts ?? []).map((c) => [c.id, c.callbackId]));
-  const stateOfCallback = new Map((world.callbacks ?? []).map((cb) => [cb.id, cb.state ?? 'Scheduled']));
+  // The link is the contact's callbackId; a callback's contactId, when given, must say the same.
+  const contactOf = contactsByCallback(world);
   for (const c of world.contacts ?? []) {
-    const callbackState = c.callbackId == null ? undefined : stateOfCallback.get(c.callbackId);
-    const expected = CALLBACK_STATE_OF_CONTACT[c.state ?? DEFAULT_WORLD_CONTACT_STATE];
-    if (callbackState !== undefined && callbackState !== expected)
+    const first = c.callbackId == null ? undefined : contactOf.get(c.callbackId);
+    if (first !== undefined && first !== c.id)
       problems.push(
-        `contact ${c.id} is ${c.state ?? DEFAULT_WORLD_CONTACT_STATE}, so its callback ${c.callbackId} must be ${expected}, not ${callbackState}`,
+        `contacts ${first} and ${c.id} both name callback ${c.callbackId}; a callback has one contact`,
+      );
+  }
+  const stateOfCallback = new Map((world.callbacks ?? []).map((cb) => [cb.id, callbackState(cb)]));
+  for (const c of world.contacts ?? []) {
+    const state = c.callbackId == null ? undefined : stateOfCallback.get(c.callbackId);
+    const expected = CALLBACK_STATE_OF_CONTACT[c.state ?? DEFAULT_CONTACT_STATE];
+    if (state !== undefined && state !== expected)
+      problems.push(
+        `contact ${c.id} is ${c.state ?? DEFAULT_CONTACT_STATE}, so its callback ${c.callbackId} must be ${expected}, not ${state}`,
       );
   }
   for (const [i, cb] of (world.callbacks ?? []).entries()) {
-    const said = cb.contactId == null ? undefined : callbackOf.get(cb.contactId);
-    if (cb.contactId != null && said != null && said !== cb.id)
-      problems.push(
-        `callbacks[${i}] has contactId ${cb.contactId}, but contact ${cb.contactId} names callback ${said}`,
-      );
+    const named = cb.id === undefined ? undefined : contactOf.get(cb.id);
     if (cb.contactId != null && !contacts.has(cb.contactId))
       problems.push(`callbacks[${i}] has contactId ${cb.contactId}, but no contact in the world has that id`);
-    if (cb.contactId != null && (cb.state ?? 'Scheduled') === 'Scheduled')
+    else if (cb.contactId != null && cb.contactId !== named)
       problems.push(
-        `callbacks[${i}] is Scheduled, so it has no contact yet; give its state or drop contactId`,
+        `callbacks[${i}] has contactId ${cb.contactId}, but contact ${cb.contactId} does not name it in its callbackId`,
       );
+    // A Scheduled callback named by a contact is caught above: no contact state goes with it.
+    const state = callbackState(cb);
+    if (named === undefined && LIVE_CALLBACK_STATES.includes(state))
+      problems.push(`callbacks[${i}] is ${state}, so a contact of the world must name it in its callbackId`);
   }
   const usernames = new Set<string>();
   for (const a of world.agents ?? []) {
@@ -273,12 +294,14 @@ export async function loadWorld(
   }
   const ctx = { channel: 'world' } as const;
   for (const c of world.contacts ?? []) {
-    await startContact(db, now, { ...c, state: c.state ?? DEFAULT_WORLD_CONTACT_STATE }, ctx);
+    await startContact(db, now, c, ctx);
   }
+  const contactOf = contactsByCallback(world);
   for (const [i, item] of (world.callbacks ?? []).entries()) {
-    const { id, state = 'Scheduled', contactId, ...input } = item;
+    const { id, state = DEFAULT_CALLBACK_STATE, contactId: _given, ...input } = item;
+    const contactId = id === undefined ? undefined : contactOf.get(id);
     const result =
-      state === 'Scheduled'
+      state === DEFAULT_CALLBACK_STATE
         ? await scheduleCallback(db, now, input, ctx, id === undefined ? {} : { id })
         : await recordCallbackHistory(
             db,

@@ -8,6 +8,23 @@ import { type Connector, connectorTo } from './step.js';
 /** Property values as the action receives them, built from the variables at each step. */
 type PropertiesBuilder = (vars: VariableReader) => Readonly<Record<string, string>>;
 
+/**
+ * What an action's `prepare` threw (a literal the validator refuses, say an expression that does
+ * not parse): `switchboard run` goes on anyway, and the action throws it when it runs — at the
+ * run's one catch boundary, like any other failure.
+ */
+export class PrepareFailed {
+  constructor(readonly error: unknown) {}
+}
+
+function prepare(definition: ActionDefinition, raw: Record<string, string>, branches: string[]): unknown {
+  try {
+    return definition.prepare?.(raw, branches);
+  } catch (error) {
+    return new PrepareFailed(error);
+  }
+}
+
 /** One action of a script, ready to run: its definition, properties and resolved connectors. */
 export interface CompiledNode {
   readonly index: number;
@@ -109,7 +126,7 @@ export function compileScript(script: Script, registry: ActionRegistry): Compile
       definition,
       actionName: action.action.toUpperCase(),
       properties: buildProperties(definition, raw),
-      prepared: definition.prepare?.(raw, Object.keys(action.branches ?? {})),
+      prepared: prepare(definition, raw, Object.keys(action.branches ?? {})),
       next,
       defaultNext,
     };

@@ -1,18 +1,8 @@
 import type { ActionContext, ActionPlatform, Outcome } from '../actions/action.js';
 import type { Platform } from '../platform/platform.js';
-import type { CompiledNode, CompiledScript } from './compile.js';
-import {
-  DISCONNECT,
-  type Effect,
-  failRun,
-  type RunState,
-  type StepContext,
-  type StepResult,
-  step,
-} from './step.js';
+import { type CompiledNode, type CompiledScript, PrepareFailed } from './compile.js';
+import { type Effect, failRun, type RunState, type StepContext, type StepResult, step } from './step.js';
 import { Variables } from './variables.js';
-
-export { DISCONNECT };
 
 /**
  * How a run finished (or paused): the `outcome` of DESIGN §4, plus `waiting` — parked at a WAIT
@@ -242,9 +232,10 @@ export class ScriptRun {
         this.state = next;
         if (result.state.status === 'error') this.variables.set('_ERR', result.state.error);
         if (result.trace.note) this.note(result.trace.note);
-        if (result.waitMs !== undefined && result.state.status === 'waiting') {
-          const { resumeNode } = result.state;
-          if ((await this.host.wait(result.waitMs)) === 'continue')
+        if (result.state.status === 'waiting') {
+          // WAIT: the host parks the run, or moves its clock on and lets it go on at resumeNode.
+          const { resumeNode, resumeAt } = result.state;
+          if ((await this.host.wait(resumeAt - this.stepContext.now)) === 'continue')
             this.state = { status: 'running', at: resumeNode };
         }
         if (result.effects.length > 0) await this.carryOut(result.effects);
@@ -287,6 +278,7 @@ export class ScriptRun {
     let outcome: Outcome;
     let caught = false;
     try {
+      if (node.prepared instanceof PrepareFailed) throw node.prepared.error;
       const result = node.definition.run(this.context, node.properties(v), node.prepared);
       outcome = result instanceof Promise ? await result : result;
     } catch (thrown) {

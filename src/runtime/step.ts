@@ -17,8 +17,6 @@ export type RunState =
   | { status: 'deadEnd' }
   | { status: 'error'; error: string };
 
-export type RunStatus = RunState['status'];
-
 /** What the run must do to the world after a step; `run.ts` does it, in order. */
 export type Effect =
   | { type: 'endContact'; reason: DisconnectReason }
@@ -38,8 +36,6 @@ export interface StepResult {
   readonly state: RunState;
   readonly effects: readonly Effect[];
   readonly trace: StepTrace;
-  /** WAIT: how long before the run goes on at `state.resumeNode` (the host parks it or moves its clock). */
-  waitMs?: number;
 }
 
 export interface StepContext {
@@ -127,7 +123,6 @@ export function step(node: CompiledNode, outcome: Outcome, ctx: StepContext): St
       state: { status: 'waiting', resumeAt: ctx.now + outcome.waitMs, resumeNode: connector.index },
       effects: NO_EFFECTS,
       trace,
-      waitMs: outcome.waitMs,
     };
   }
   return { state: { status: 'running', at: connector.index }, effects: NO_EFFECTS, trace };

@@ -109,7 +109,7 @@ export function createScheduler(options: SchedulerOptions) {
      * now is done. Tests on a simulated clock move the clock, then wait for this.
      */
     idle(): Promise<void> {
-      if (stopped || (sleeping && !iterating)) return Promise.resolve();
+      if (stopped || sleeping) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
     /** Finishes the turn in flight (its transactions commit), then stops claiming. */

@@ -145,12 +145,10 @@ export function createSimulation(options: { store: Store; clock: SimulatedClock;
   };
 }
 
-export type Simulation = ReturnType<typeof createSimulation>;
-
 /** Runs a script for one new contact against a world, fully offline, and reports what happened. */
 export async function simulate(
   options: SimulateOptions,
-): Promise<Result<SimulationReport, 'InvalidWorld' | 'InvalidUntil' | 'InvalidScript'>> {
+): Promise<Result<SimulationReport, 'InvalidWorld' | 'InvalidUntil'>> {
   let world: Parameters<typeof worldNow>[0] | undefined;
   if (options.world !== undefined) {
     const checked = checkWorld(options.world);
@@ -170,12 +168,11 @@ export async function simulate(
     actions: options.actions,
   });
   const { platform, clock } = simulation;
-  for (const { file, text } of options.scripts ?? []) {
-    const deployed = await platform.deployScript(text, options.actions, { channel: 'world' });
-    if (!deployed.ok) return fail('InvalidScript', `scripts: ${file}: ${deployed.message}`);
-  }
   if (world !== undefined) {
-    const loaded = await platform.loadWorld(world);
+    const loaded = await platform.loadWorld(world, {
+      files: options.scripts ?? [],
+      catalog: options.actions,
+    });
     if (!loaded.ok) return loaded;
   }
   // From here, everything that happens is in the trace; the script's own contact is created
@@ -214,15 +211,30 @@ export async function simulate(
       ...(options.trace === undefined ? {} : { trace: options.trace }),
     },
   );
+  // The run hears its contact end only while it drives; parked at STOP, it is told here, as the
+  // server's worker tells a parked run: ONRELEASE comes before any later signal.
+  let contactEnded = false;
+  const stopWatching = platform.on((event) => {
+    if (event.type === 'contact.ended' && event.contactId === contact.id) contactEnded = true;
+  });
   let outcome = await run.start();
-
-  const signals = [...(options.signals ?? [])].sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
-  for (const signal of signals) {
-    if (outcome !== 'stopped') break;
-    if (signal.at !== undefined && signal.at > clock.now()) await simulation.advanceTo(signal.at);
-    outcome = (await run.signal(signal.params)) ?? outcome;
+  const advanceTo = async (to: number) => {
+    if (to > clock.now()) await simulation.advanceTo(to);
+    if (contactEnded && outcome === 'stopped') outcome = (await run?.release()) ?? outcome;
+  };
+  try {
+    const signals = [...(options.signals ?? [])].sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
+    for (const signal of signals) {
+      if (outcome !== 'stopped') break;
+      if (signal.at !== undefined) await advanceTo(signal.at);
+      // Released on the way: the signal finds no script to deliver to.
+      if (outcome !== 'stopped') break;
+      outcome = (await run.signal(signal.params)) ?? outcome;
+    }
+    if (options.until !== undefined) await advanceTo(options.until);
+  } finally {
+    stopWatching();
   }
-  if (options.until !== undefined && options.until > clock.now()) await simulation.advanceTo(options.until);
 
   // The script's steps and the tick's, in the order they happened.
   const trace: TraceStep[] = [];
