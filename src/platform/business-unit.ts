@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Selectable } from 'kysely';
 import type { BusinessUnitTable } from '../storage/schema.js';
 import type { Executor } from '../storage/store.js';
 
@@ -14,6 +15,20 @@ export interface BusinessUnitSettings {
   agentWaitSeconds: number;
   /** Require *valid* (not merely *possible*) phone numbers. Default false. */
   strictPhoneNumbers: boolean;
+  /** CPU milliseconds a script run may spend on one event (a start, a resume, a signal). Default 1,000. */
+  runCpuMsPerEvent: number;
+  /** CPU milliseconds a script run may spend over its life. Default 30,000. */
+  runCpuMsTotal: number;
+  /** Actions a script run may run over its life. Default 1,000,000. */
+  runMaxSteps: number;
+  /** Times a script run may be resumed (after a WAIT, by a signal). Default 10,000. */
+  runMaxResumes: number;
+  /** Lease expiries (its process died or stalled running it) before a run is quarantined. Default 3. */
+  runMaxLeaseExpiries: number;
+  /** Signals that may wait for one run. Default 100. */
+  maxPendingSignals: number;
+  /** How long a security-user handle stays valid. Default 86,400 (a day). */
+  handleLifetimeSeconds: number;
 }
 
 export const DEFAULT_BUSINESS_UNIT: BusinessUnitSettings = {
@@ -23,13 +38,20 @@ export const DEFAULT_BUSINESS_UNIT: BusinessUnitSettings = {
   callbackHorizonDays: 365,
   agentWaitSeconds: 300,
   strictPhoneNumbers: false,
+  runCpuMsPerEvent: 1_000,
+  runCpuMsTotal: 30_000,
+  runMaxSteps: 1_000_000,
+  runMaxResumes: 10_000,
+  runMaxLeaseExpiries: 3,
+  maxPendingSignals: 100,
+  handleLifetimeSeconds: 86_400,
 };
 
 export interface BusinessUnit extends BusinessUnitSettings {
   secret: string;
 }
 
-function fromRow(row: BusinessUnitTable): BusinessUnit {
+function fromRow(row: Selectable<BusinessUnitTable>): BusinessUnit {
   return {
     name: row.name,
     timeZone: row.time_zone,
@@ -37,6 +59,13 @@ function fromRow(row: BusinessUnitTable): BusinessUnit {
     callbackHorizonDays: row.callback_horizon_days,
     agentWaitSeconds: row.agent_wait_seconds,
     strictPhoneNumbers: row.strict_phone_numbers === 1,
+    runCpuMsPerEvent: row.run_cpu_ms_per_event,
+    runCpuMsTotal: row.run_cpu_ms_total,
+    runMaxSteps: row.run_max_steps,
+    runMaxResumes: row.run_max_resumes,
+    runMaxLeaseExpiries: row.run_max_lease_expiries,
+    maxPendingSignals: row.max_pending_signals,
+    handleLifetimeSeconds: row.handle_lifetime_seconds,
     secret: row.secret,
   };
 }
@@ -56,6 +85,13 @@ const toColumns = (settings: BusinessUnitSettings) => ({
   callback_horizon_days: settings.callbackHorizonDays,
   agent_wait_seconds: settings.agentWaitSeconds,
   strict_phone_numbers: settings.strictPhoneNumbers ? 1 : 0,
+  run_cpu_ms_per_event: settings.runCpuMsPerEvent,
+  run_cpu_ms_total: settings.runCpuMsTotal,
+  run_max_steps: settings.runMaxSteps,
+  run_max_resumes: settings.runMaxResumes,
+  run_max_lease_expiries: settings.runMaxLeaseExpiries,
+  max_pending_signals: settings.maxPendingSignals,
+  handle_lifetime_seconds: settings.handleLifetimeSeconds,
 });
 
 /** Creates the business unit unless it exists; the primary key settles two processes doing it at once. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Executor } from '../storage/store.js';
 import { recordEvents } from './events.js';
 
@@ -41,6 +42,7 @@ export async function queueRun(
     .insertInto('script_runs')
     .values({
       contact_id: contactId,
+      run_id: randomUUID(),
       script_name: scriptName,
       status: 'pending',
       resume_at: null,

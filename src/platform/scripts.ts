@@ -4,7 +4,7 @@ import type { Finding } from '../script/finding.js';
 import type { Script } from '../script/types.js';
 import { hasErrors, validateScriptText } from '../script/validate.js';
 import type { Executor } from '../storage/store.js';
-import { recordAudit } from './audit.js';
+import { describeActor, recordAudit } from './audit.js';
 import { recordEvents } from './events.js';
 import type { OperationContext } from './model.js';
 import { authorize } from './permissions.js';
@@ -31,15 +31,24 @@ export async function deployScript(
     return fail('InvalidScript', first ? `${first.path}: ${first.message}` : 'the script is not valid');
   }
   const body = JSON.stringify(script);
+  const deployer = {
+    deployed_by: describeActor(ctx),
+    // The operator (CLI, a world, `apply`) deploys with every permission; an agent, with its own.
+    deployer_permissions: JSON.stringify(ctx.actor ? [...ctx.actor.permissions].sort() : ['admin']),
+  };
   // Insert, else update: the primary key decides which, even when two deploys race.
   const created = await db
     .insertInto('scripts')
-    .values({ name: script.name, body, updated_at: now })
+    .values({ name: script.name, body, updated_at: now, ...deployer })
     .onConflict((oc) => oc.column('name').doNothing())
     .returning('name')
     .executeTakeFirst();
   if (!created) {
-    await db.updateTable('scripts').set({ body, updated_at: now }).where('name', '=', script.name).execute();
+    await db
+      .updateTable('scripts')
+      .set({ body, updated_at: now, ...deployer })
+      .where('name', '=', script.name)
+      .execute();
   }
   recordEvents(db, [{ type: 'script.deployed', at: now, name: script.name }]);
   await recordAudit(db, now, ctx, {

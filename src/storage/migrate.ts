@@ -8,6 +8,7 @@ import {
 import * as platform from './migrations/0001-platform.js';
 import * as server from './migrations/0002-server.js';
 import * as invariants from './migrations/0003-invariants.js';
+import * as security from './migrations/0004-security.js';
 import type { Dialect } from './store.js';
 
 /** Numbered migrations, bundled (not read from disk) so the compiled CLI finds them anywhere. */
@@ -16,6 +17,7 @@ function provider(dialect: Dialect): MigrationProvider {
     '0001-platform': { up: (db) => platform.up(db, dialect) },
     '0002-server': { up: (db) => server.up(db, dialect) },
     '0003-invariants': { up: (db) => invariants.up(db, dialect) },
+    '0004-security': { up: (db) => security.up(db, dialect) },
   };
   return { getMigrations: async () => all };
 }

@@ -18,6 +18,22 @@ export interface Database {
   script_runs: ScriptRunTable;
   script_run_signals: ScriptRunSignalTable;
   tokens: TokenTable;
+  security_keys: SecurityKeyTable;
+  installation: InstallationTable;
+}
+
+/** Keys that sign security-user handles: the newest unretired one signs, every unretired one verifies. */
+export interface SecurityKeyTable {
+  id: Generated<number>;
+  secret: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+/** One row: this installation's ID, which handles carry (a copy elsewhere refuses them). */
+export interface InstallationTable {
+  id: number;
+  installation_id: string;
 }
 
 export interface ScriptTable {
@@ -25,6 +41,10 @@ export interface ScriptTable {
   /** The script's JSON, as deployed. */
   body: string;
   updated_at: number;
+  /** The audit actor who deployed it (`agent:1001 (ana)`, `cli`). */
+  deployed_by: string;
+  /** JSON array of the deployer's permissions then: the most a SETSECURITYUSER in it may assume. */
+  deployer_permissions: string;
 }
 
 /**
@@ -47,6 +67,18 @@ export interface ScriptRunTable {
   lease_until: number | null;
   created_at: number;
   updated_at: number;
+  /** Random ID of this run: security-user handles are valid for the run they were issued to only. */
+  run_id: string | null;
+  /** JSON: who started the contact in its script (audit actor and channel). */
+  started_by: Generated<string>;
+  /** Budgets spent over the run's life: actions run, resumes (WAITs, signals), CPU milliseconds. */
+  steps: Generated<number>;
+  resumes: Generated<number>;
+  cpu_ms: Generated<number>;
+  /** How often a process's lease on the run ran out (it died or stalled running it). */
+  lease_expiries: Generated<number>;
+  /** Set when a crash loop took the run out of the queue: it is never claimed again. */
+  quarantined_at: number | null;
 }
 
 /** A signal waiting for its run, delivered in `id` order. */
@@ -76,8 +108,19 @@ export interface BusinessUnitTable {
   callback_horizon_days: number;
   agent_wait_seconds: number;
   strict_phone_numbers: number;
-  /** Signs security-user handles (HMAC); never leaves the database. */
+  /** Signed security-user handles before 0004; its value became the first row of security_keys. */
   secret: string;
+  /** Budgets of every script run (docs/security.md). */
+  run_cpu_ms_per_event: Generated<number>;
+  run_cpu_ms_total: Generated<number>;
+  run_max_steps: Generated<number>;
+  run_max_resumes: Generated<number>;
+  /** Lease expiries after which a run is quarantined (a crash loop). */
+  run_max_lease_expiries: Generated<number>;
+  /** Signals that may wait for one run. */
+  max_pending_signals: Generated<number>;
+  /** How long a security-user handle stays valid. */
+  handle_lifetime_seconds: Generated<number>;
 }
 
 export interface SecurityProfileTable {

@@ -1,35 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import { type Kysely, sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
-import { describeEachStore, POSTGRES_URL } from '../../../test/support/stores.js';
-import { migrateTo, migrateToLatest } from '../migrate.js';
-import type { Dialect } from '../store.js';
-
-/** A database at migration 0002, as a server of the previous version left it. */
-async function openAt0002(dialect: Dialect) {
-  if (dialect === 'sqlite') {
-    const db = new Kysely<unknown>({
-      dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }),
-    });
-    await migrateTo(db, 'sqlite', '0002-server');
-    return { db, schema: undefined, close: () => db.destroy() };
-  }
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2, options: `-c search_path=${schema}` });
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-  await sql`create schema ${sql.id(schema)}`.execute(db);
-  await migrateTo(db, 'postgres', '0002-server', schema);
-  return {
-    db,
-    schema,
-    async close() {
-      await sql`drop schema ${sql.id(schema)} cascade`.execute(db);
-      await db.destroy();
-    },
-  };
-}
+import { openAtMigration } from '../../../test/support/migrations.js';
+import { describeEachStore } from '../../../test/support/stores.js';
+import { migrateTo } from '../migrate.js';
 
 const run = (db: Kysely<unknown>, text: string) => sql.raw(text).execute(db);
 
@@ -42,7 +15,7 @@ describeEachStore('migration 0003 on data the previous version wrote', (kind) =>
   });
 
   it('splits start variables from snapshots, turns signals into rows, and then keeps its invariants', async () => {
-    const at = await openAt0002(dialect);
+    const at = await openAtMigration(dialect, '0002-server');
     close = at.close;
     const { db } = at;
     await run(
@@ -80,7 +53,7 @@ describeEachStore('migration 0003 on data the previous version wrote', (kind) =>
     await runRow(5002, parked, '[["a","b"],["c"]]');
     await runRow(5003, null, '[]');
 
-    expect(await migrateToLatest(db, dialect, at.schema)).toEqual(['0003-invariants']);
+    expect(await migrateTo(db, dialect, '0003-invariants', at.schema)).toEqual(['0003-invariants']);
 
     const runs = await sql<{ contact_id: number; start_variables: string | null; snapshot: string | null }>`
         select contact_id, start_variables, snapshot from script_runs order by contact_id`.execute(db);
