@@ -347,6 +347,64 @@ describeEachStore('HTTP API', (kind) => {
       expectError(await call('POST', `/contacts/${contact.id}/signal`, {}), 'ContactNotActive');
     });
 
+    it('400 for a start variable the platform sets, and for a script made for another media type', async () => {
+      await ok('PUT', '/scripts/relay-start', relayScript('relay-start'));
+      for (const name of [
+        'ContactID',
+        'contactid',
+        'MasterID',
+        'SkillId',
+        'MediaType',
+        'ANI',
+        '_ERR',
+        '__DisconnectReason',
+      ]) {
+        const res = await call('POST', '/contacts', {
+          mediaType: 'WorkItem',
+          script: 'relay-start',
+          variables: { [name]: '5001' },
+        });
+        expectError(res, 'InvalidRequest', `variables.${name}`);
+        expect(res.text).toContain(name);
+      }
+      const chat = await call('POST', '/contacts', { mediaType: 'Chat', script: 'relay-start' });
+      expectError(chat, 'InvalidScript', 'script');
+      expect(chat.text).toContain('WorkItem script');
+      // ANI is a field of the request: the script sees it, and the contact carries it.
+      const started = await ok<ContactView>(
+        'POST',
+        '/contacts',
+        { mediaType: 'WorkItem', script: 'relay-start', ani: '+4930123', variables: { Secret: 's' } },
+        201,
+      );
+      expect(started.state).toBe('Active');
+    });
+
+    it('409 TooManySignals once maxPendingSignals wait for one run; the run still takes the ones it has', async () => {
+      await ok('PUT', '/scripts/long-wait', {
+        name: 'long-wait',
+        actions: [
+          { id: '1', action: 'BEGIN', branches: { Default: '2' } },
+          { id: '2', action: 'WAIT', properties: { Seconds: 86_000 }, branches: { Default: '3' } },
+          { id: '3', action: 'END' },
+        ],
+      });
+      const contact = await ok<ContactView>(
+        'POST',
+        '/contacts',
+        { mediaType: 'Chat', script: 'long-wait' },
+        201,
+      );
+      for (let i = 0; i < 100; i++) {
+        const res = await call('POST', `/contacts/${contact.id}/signal`, { params: [String(i)] });
+        expect(res.status, res.text).toBe(202);
+      }
+      const over = await call('POST', `/contacts/${contact.id}/signal`, { params: ['one too many'] });
+      expectError(over, 'TooManySignals');
+      expect(over.text).toContain('maxPendingSignals');
+      await ok('POST', `/contacts/${contact.id}/end`, {});
+    });
+
     it('409 CallbackNotScheduled: PUT and DELETE after a cancel', async () => {
       const id = await newCallback({ phoneNumber: '+49 30 1111111' });
       const canceled = await ok<CallbackView>('DELETE', `/scheduled-callbacks/${id}`);

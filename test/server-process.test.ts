@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Store } from '../src/storage/store.js';
 import { noStackTrace, tempFiles } from './support/cli.js';
 import { withAgents } from './support/platform.js';
@@ -24,6 +24,10 @@ import {
 } from './support/server-process.js';
 import { baseWorld } from './support/simulate.js';
 import { describeEachStore, POSTGRES_URL } from './support/stores.js';
+
+// Each test starts several Node processes (seed, deploy, serve, contact ...): on a loaded 2-core
+// machine that alone can take most of the default 20 s.
+vi.setConfig({ testTimeout: 60_000 });
 
 const SKILL = 2001;
 const ANA = 1001;

@@ -65,7 +65,11 @@ export function seedCommand(file: string, flags: DatabaseFlags, io: Output): Pro
     }
     // A seeded world starts now: its `now` is for simulations only.
     const platform = createPlatform({ store, clock: systemClock });
-    const loaded = await platform.loadWorld(world, { files: scripts, catalog: actions });
+    const loaded = await platform.loadWorld(
+      world,
+      { files: scripts, catalog: actions },
+      { channel: 'cli', via: 'seed' },
+    );
     if (!loaded.ok) {
       io.err(`switchboard seed: ${file}: ${loaded.message}\n`);
       return 2;
@@ -181,7 +185,10 @@ async function seedDemo(store: Store, io: Output): Promise<void> {
   const empty = !(await store.db.selectFrom('agents').select('id').limit(1).executeTakeFirst());
   if (!empty) return;
   const platform = createPlatform({ store, clock: systemClock });
-  const loaded = await platform.loadWorld(demoWorld(systemClock.now()));
+  const loaded = await platform.loadWorld(demoWorld(systemClock.now()), undefined, {
+    channel: 'cli',
+    via: 'serve --demo',
+  });
   if (!loaded.ok) throw new Error(`the demo world does not load: ${loaded.message}`);
   const token = await platform.createToken(1001, 'demo supervisor', CLI);
   if (!token.ok) throw new Error(token.message);

@@ -143,6 +143,24 @@ function toHttpError(error: FastifyError | HttpError | Error): HttpError {
 /** The HTTP API (DESIGN §6) over the platform: the same operations the actions and the CLI use. */
 export async function buildApp(options: AppOptions): Promise<App> {
   const { platform, metrics, log } = options;
+  /** A refused request is audited; an audit that fails (the database down) does not change the answer. */
+  const auditRefusal = async (request: FastifyRequest, answer: HttpError) => {
+    const actor = (request as { actor?: Actor | null }).actor ?? undefined;
+    try {
+      await platform.recordRefusal(
+        { channel: 'api', via: `api from ${request.ip}`, ...(actor ? { actor } : {}) },
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? request.url.split('?')[0] ?? '',
+          status: answer.status,
+          code: answer.code,
+          message: answer.message,
+        },
+      );
+    } catch (err) {
+      log.error({ err }, 'a refused request could not be audited');
+    }
+  };
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     routerOptions: { maxParamLength: 200 },
@@ -167,10 +185,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
     if (problem) throw new HttpError('InvalidRequest', problem);
   });
 
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
     const answer = toHttpError(error as Error);
     if (answer.status >= 500)
       log.error({ err: error, url: request.url, method: request.method }, 'request failed');
+    if (answer.status === 401 || answer.status === 403) await auditRefusal(request, answer);
     const body: { code: string; message: string; field?: string } = {
       code: answer.code,
       message: oneLine(answer.message),

@@ -19,6 +19,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ContactNotActive: 409,
   CallbackNotScheduled: 409,
   NoScriptRunning: 409,
+  TooManySignals: 409,
   AgentNotActive: 409,
   SkillExists: 409,
   IdempotencyKeyReused: 422,

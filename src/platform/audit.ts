@@ -4,14 +4,37 @@ import { type AuditEntry, toAuditEntry } from './resources.js';
 
 export interface AuditRecord {
   action: string;
-  targetType: 'contact' | 'callback' | 'agent' | 'skill' | 'script' | 'business-unit' | 'token';
+  targetType: 'contact' | 'callback' | 'agent' | 'skill' | 'script' | 'business-unit' | 'token' | 'request';
   targetId: number | string;
   details?: Record<string, unknown>;
 }
 
 export function describeActor(ctx: OperationContext): string {
-  const who = ctx.actor ? `agent:${ctx.actor.agentId} (${ctx.actor.username})` : ctx.channel;
+  // A request without a valid token has no agent behind it: it is anonymous, not the API itself.
+  const who = ctx.actor
+    ? `agent:${ctx.actor.agentId} (${ctx.actor.username})`
+    : ctx.channel === 'api'
+      ? 'anonymous'
+      : ctx.channel;
   return ctx.via ? `${who} via ${ctx.via}` : who;
+}
+
+/**
+ * What an edit changed, for its audit entry: each field whose value differs, from and to. Fields
+ * that change on every write (`updatedAt`) are not news.
+ */
+export function changedFields<T extends object>(
+  before: T,
+  after: T,
+  ignore: readonly (keyof T)[] = [],
+): Record<string, { from: unknown; to: unknown }> {
+  const changed: Record<string, { from: unknown; to: unknown }> = {};
+  for (const key of Object.keys(after) as (keyof T & string)[]) {
+    if (ignore.includes(key)) continue;
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+      changed[key] = { from: before[key], to: after[key] };
+  }
+  return changed;
 }
 
 /**

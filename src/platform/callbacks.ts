@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { fail, ok, type Result } from '../result.js';
 import type { Executor } from '../storage/store.js';
 import { checkTargetAgent } from './agents.js';
-import { type AuditRecord, recordAudit } from './audit.js';
+import { type AuditRecord, changedFields, recordAudit } from './audit.js';
 import { type BusinessUnit, getBusinessUnit } from './business-unit.js';
 import { EDITABLE_CALLBACK_STATE, transitionCallbacks } from './callback-states.js';
 import { startContact } from './contacts.js';
 import { recordEvents } from './events.js';
 import { type CallbackState, type OperationContext, SCHEDULER } from './model.js';
-import { authorize } from './permissions.js';
+import { authorize, ruleOf } from './permissions.js';
 import { parsePhoneNumber } from './phone-number.js';
 import { queueContacts } from './queue.js';
 import { type Contact, type ScheduledCallback, toCallback } from './resources.js';
@@ -320,6 +320,21 @@ export type CallbackChanges = Partial<Omit<ScheduleCallbackInput, 'scheduleDate'
 
 export type ChangeCallbackError = 'NotFound' | 'CallbackNotScheduled' | 'Unauthorized';
 
+/**
+ * A callback targeted at an agent is that agent's promise to a customer: another agent may change
+ * or cancel it only as a supervisor (`callbacks.changeOthers`), on top of `callbacks:write`.
+ */
+function authorizeChange(ctx: OperationContext, callback: ScheduledCallback) {
+  const target = callback.targetAgentId;
+  if (target === null || ctx.actor === undefined || target === ctx.actor.agentId) return undefined;
+  const denied = authorize(ctx, 'callbacks.changeOthers');
+  if (!denied) return undefined;
+  return fail(
+    'Unauthorized',
+    `callback ${callback.id} is targeted at agent ${target}: changing another agent's callback needs ${ruleOf('callbacks.changeOthers').permission} (${denied.message})`,
+  );
+}
+
 const notEditable = (id: number, state: string) =>
   fail(
     'CallbackNotScheduled',
@@ -342,6 +357,9 @@ export async function updateCallback(
   if (unauthorized) return unauthorized;
   const row = await db.selectFrom('scheduled_callbacks').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) return fail('NotFound', `no scheduled callback with ID ${id}`);
+  const before = toCallback(row);
+  const notTheirs = authorizeChange(ctx, before);
+  if (notTheirs) return notTheirs;
   if (row.state !== EDITABLE_CALLBACK_STATE) return notEditable(id, row.state);
   const bu = await getBusinessUnit(db);
   const merged = {
@@ -380,7 +398,7 @@ export async function updateCallback(
     action: 'callback.updated',
     targetType: 'callback',
     targetId: id,
-    details: { changed: Object.keys(changes), scheduledFor: new Date(v.dueAt).toISOString() },
+    details: { changes: changedFields(before, toCallback(updated)) },
   });
   return ok(toCallback(updated));
 }
@@ -394,11 +412,19 @@ export async function cancelCallback(
 ): Promise<Result<ScheduledCallback, ChangeCallbackError>> {
   const unauthorized = authorize(ctx, 'callbacks.cancel');
   if (unauthorized) return unauthorized;
+  const found = await getCallback(db, id);
+  if (!found) return fail('NotFound', `no scheduled callback with ID ${id}`);
+  const notTheirs = authorizeChange(ctx, found);
+  if (notTheirs) return notTheirs;
   const [moved] = await transitionCallbacks(db, now, [id], 'Canceled');
-  const callback = await getCallback(db, id);
-  if (!callback) return fail('NotFound', `no scheduled callback with ID ${id}`);
+  const callback = (await getCallback(db, id)) ?? found;
   if (!moved) return notEditable(id, callback.state);
-  await recordAudit(db, now, ctx, { action: 'callback.canceled', targetType: 'callback', targetId: id });
+  await recordAudit(db, now, ctx, {
+    action: 'callback.canceled',
+    targetType: 'callback',
+    targetId: id,
+    details: { previousState: found.state },
+  });
   return ok(callback);
 }
 

@@ -1,4 +1,5 @@
 import { fail, ok, type Result } from '../result.js';
+import { scriptRunsFor, scriptTypeOf } from '../script/types.js';
 import type { Executor } from '../storage/store.js';
 import { changeAgentState } from './agents.js';
 import { recordAudit } from './audit.js';
@@ -179,23 +180,62 @@ export interface CreateContactInput {
 }
 
 /**
+ * Variables the platform sets for every contact (DESIGN §3.2): a start request may not, or a
+ * script written to end "its own" contact could be pointed at another. ANI and DNIS are fields
+ * of the request. Compared without case, as variable names are.
+ */
+const PLATFORM_VARIABLES = new Map(
+  ['ContactID', 'MasterID', 'SkillId', 'MediaType', 'ANI', 'DNIS', '_ERR', '__DISCONNECTREASON'].map(
+    (name) => [name.toLowerCase(), name],
+  ),
+);
+
+/** The first start variable the platform keeps for itself, as a failure naming it. */
+function refusePlatformVariables(variables: Record<string, unknown>) {
+  for (const given of Object.keys(variables)) {
+    const name = PLATFORM_VARIABLES.get(given.toLowerCase());
+    if (name === undefined) continue;
+    const field =
+      name === 'ANI' || name === 'DNIS' ? ` (give it as the request's '${name.toLowerCase()}' field)` : '';
+    return fail(
+      'InvalidRequest',
+      `variables.${given}: ${name} is set by the platform for every contact and cannot be given${field}`,
+      `variables.${given}`,
+    );
+  }
+  return undefined;
+}
+
+/**
  * Starts a contact from the API or CLI: with a script it is Active in that script; else with a
- * skill it is Queued for an agent; else Active. Checks the skill and the script exist.
+ * skill it is Queued for an agent; else Active. Checks the skill, and that the script is deployed
+ * and made for the contact's media type (or Generic).
  */
 export async function createContact(
   db: Executor,
   now: number,
   input: CreateContactInput,
   ctx: OperationContext,
-): Promise<Result<Contact, 'Unauthorized' | 'InvalidSkillId' | 'InvalidScript'>> {
+): Promise<Result<Contact, 'Unauthorized' | 'InvalidSkillId' | 'InvalidScript' | 'InvalidRequest'>> {
   const unauthorized = authorize(ctx, 'contacts.start');
   if (unauthorized) return unauthorized;
+  const variables = input.variables ?? {};
+  const reserved = refusePlatformVariables(variables);
+  if (reserved) return reserved;
   if (input.skillId !== undefined) {
     const skill = await requireSkill(db, input.skillId, { label: 'skillId' });
     if (!skill.ok) return skill;
   }
-  if (input.script !== undefined && !(await getScript(db, input.script))) {
-    return fail('InvalidScript', `script '${input.script}' is not deployed`, 'script');
+  const script = input.script === undefined ? undefined : await getScript(db, input.script);
+  if (input.script !== undefined) {
+    if (!script) return fail('InvalidScript', `script '${input.script}' is not deployed`, 'script');
+    if (!scriptRunsFor(script.script, input.mediaType)) {
+      return fail(
+        'InvalidScript',
+        `script '${script.name}' is a ${scriptTypeOf(script.script)} script; a ${input.mediaType} contact runs ${input.mediaType} or Generic scripts`,
+        'script',
+      );
+    }
   }
   const contact = await startContact(
     db,
@@ -210,7 +250,15 @@ export async function createContact(
     },
     ctx,
   );
-  if (input.script !== undefined) await queueRun(db, now, contact.id, input.script, input.variables ?? {});
+  if (script) {
+    await queueRun(db, now, contact.id, script.name, variables, ctx);
+    await recordAudit(db, now, ctx, {
+      action: 'contact.script-started',
+      targetType: 'contact',
+      targetId: contact.id,
+      details: { script: script.name, scriptHash: script.hash, variables },
+    });
+  }
   return ok(contact);
 }
 
@@ -226,15 +274,27 @@ export async function signalContact(
   params: string[],
   ctx: OperationContext,
   options: { lockRows: boolean },
-): Promise<Result<Contact, 'Unauthorized' | 'InvalidContactID' | 'ContactNotActive' | 'NoScriptRunning'>> {
+): Promise<
+  Result<
+    Contact,
+    'Unauthorized' | 'InvalidContactID' | 'ContactNotActive' | 'NoScriptRunning' | 'TooManySignals'
+  >
+> {
   const unauthorized = authorize(ctx, 'contacts.signal');
   if (unauthorized) return unauthorized;
   const id = parseId(contactRef);
   const contact = id === undefined ? undefined : await getContact(db, id);
   if (!contact) return fail('InvalidContactID', `no contact with ID ${String(contactRef)}`);
   if (contact.state === 'Ended') return fail('ContactNotActive', `contact ${contact.id} has already ended`);
-  if (!(await signalRun(db, now, contact.id, params, options))) {
+  const { maxPendingSignals } = await getBusinessUnit(db);
+  const sent = await signalRun(db, now, contact.id, params, { ...options, maxPending: maxPendingSignals });
+  if (sent === 'noRun')
     return fail('NoScriptRunning', `contact ${contact.id} has no script running to signal`);
+  if (sent === 'full') {
+    return fail(
+      'TooManySignals',
+      `contact ${contact.id}'s script has ${maxPendingSignals} signals waiting already (the business unit's maxPendingSignals); send more once it has taken some`,
+    );
   }
   recordEvents(db, [{ type: 'contact.signaled', at: now, contactId: contact.id }]);
   await recordAudit(db, now, ctx, {

@@ -16,6 +16,8 @@ export const OPERATIONS = {
   'callbacks.schedule': { permission: 'callbacks:write' },
   'callbacks.update': { permission: 'callbacks:write' },
   'callbacks.cancel': { permission: 'callbacks:write' },
+  /** Editing or canceling a callback targeted at another agent: theirs, a supervisor's to change. */
+  'callbacks.changeOthers': { permission: 'agents:write' },
   'agents.read': { permission: 'agents:read' },
   'agents.setState': { permission: 'agents:write', self: true },
   'skills.read': { permission: 'skills:read' },

@@ -4,7 +4,7 @@ import { fail, ok, type Result } from '../result.js';
 import type { ActionCatalog } from '../script/action-contract.js';
 import type { Executor, Store } from '../storage/store.js';
 import { getAgent, listAgents, setAgentState } from './agents.js';
-import { listAudit } from './audit.js';
+import { listAudit, recordAudit } from './audit.js';
 import { getBusinessUnit } from './business-unit.js';
 import {
   type CallbackChanges,
@@ -33,7 +33,7 @@ import {
   startContact,
 } from './contacts.js';
 import { collectEvents, type PlatformEvent } from './events.js';
-import type { AgentState, OperationContext } from './model.js';
+import { type AgentState, type OperationContext, SCHEDULER } from './model.js';
 import { authorize, type Operation } from './permissions.js';
 import type { Contact } from './resources.js';
 import { nextTargetWaitEnd, routeQueuedContacts } from './routing.js';
@@ -110,7 +110,9 @@ export function createPlatform(options: PlatformOptions) {
     publish(events);
     return value;
   };
-  const route = (db: Executor, now: number) => routeQueuedContacts(db, now, { lockRows });
+  /** Routing after an operation: `cause` is who did it (the audit and a skill script's run say so). */
+  const route = (db: Executor, now: number, cause: OperationContext = SCHEDULER) =>
+    routeQueuedContacts(db, now, { lockRows, cause });
   /** A read: the actor must hold its permission. */
   const read = <T>(ctx: OperationContext, operation: Operation, work: () => Promise<T>) => {
     const unauthorized = authorize(ctx, operation);
@@ -140,13 +142,17 @@ export function createPlatform(options: PlatformOptions) {
      * `scripts`, read by the caller) deployed first — all in one transaction: a world rejected
      * part-way leaves nothing behind, its scripts included.
      */
-    async loadWorld(value: unknown, scripts?: WorldScripts): Promise<Result<void, 'InvalidWorld'>> {
+    async loadWorld(
+      value: unknown,
+      scripts?: WorldScripts,
+      ctx: OperationContext = WORLD,
+    ): Promise<Result<void, 'InvalidWorld'>> {
       const checked = checkWorld(value);
       if (!checked.ok) return checked;
       return tx(async (db, now) => {
         if (scripts) {
           for (const { file, text } of scripts.files) {
-            const deployed = await deployScript(db, now, text, scripts.catalog, WORLD);
+            const deployed = await deployScript(db, now, text, scripts.catalog, ctx);
             if (!deployed.ok) {
               throw new WorldRejected(fail('InvalidWorld', `scripts: ${file}: ${deployed.message}`));
             }
@@ -156,7 +162,20 @@ export function createPlatform(options: PlatformOptions) {
         // Thrown, not returned, so that the half-loaded world rolls back and the store stays empty.
         if (!r.ok) throw new WorldRejected(r);
         await store.continueIds(db);
-        await route(db, now);
+        const world = checked.value;
+        await recordAudit(db, now, ctx, {
+          action: 'world.loaded',
+          targetType: 'business-unit',
+          targetId: 1,
+          details: {
+            skills: world.skills?.length ?? 0,
+            agents: world.agents?.length ?? 0,
+            contacts: world.contacts?.length ?? 0,
+            callbacks: world.callbacks?.length ?? 0,
+            scripts: scripts?.files.map((f) => f.file) ?? [],
+          },
+        });
+        await route(db, now, ctx);
         return ok(undefined);
       }).catch((thrown: unknown) => {
         if (thrown instanceof WorldRejected) return thrown.result;
@@ -175,14 +194,14 @@ export function createPlatform(options: PlatformOptions) {
     startContact: (input: StartContactInput, ctx: OperationContext): Promise<Contact> =>
       tx(async (db, now) => {
         const contact = await startContact(db, now, input, ctx);
-        if (contact.state === 'Queued') await route(db, now);
+        if (contact.state === 'Queued') await route(db, now, ctx);
         return contact;
       }),
 
     createContact: (input: CreateContactInput, ctx: OperationContext) =>
       tx(async (db, now) => {
         const r = await createContact(db, now, input, ctx);
-        if (r.ok && r.value.state === 'Queued') await route(db, now);
+        if (r.ok && r.value.state === 'Queued') await route(db, now, ctx);
         return r;
       }),
 
@@ -190,7 +209,7 @@ export function createPlatform(options: PlatformOptions) {
       tx(async (db, now) => {
         const r = await endContact(db, now, contactRef, reason, ctx);
         // Only a freed agent is new work for routing; a contact that had none changes nothing.
-        if (r.ok && r.value.agentId !== null) await route(db, now);
+        if (r.ok && r.value.agentId !== null) await route(db, now, ctx);
         return r;
       }),
 
@@ -229,6 +248,23 @@ export function createPlatform(options: PlatformOptions) {
     revokeToken: (ref: string, ctx: OperationContext) => tx((db, now) => revokeToken(db, now, ref, ctx)),
 
     authenticate: (token: string) => authenticate(store.db, token),
+
+    /**
+     * A request refused for want of a valid token (401) or of a permission (403): audited, so that
+     * probing shows. `ctx.actor` is the token's agent when it was valid.
+     */
+    recordRefusal: (
+      ctx: OperationContext,
+      request: { method: string; route: string; status: number; code: string; message: string },
+    ) =>
+      tx((db, now) =>
+        recordAudit(db, now, ctx, {
+          action: 'request.refused',
+          targetType: 'request',
+          targetId: `${request.method} ${request.route}`,
+          details: { status: request.status, code: request.code, message: request.message },
+        }),
+      ),
 
     /** Reads: each checks the actor's permission, as writes do. */
     read: {
@@ -281,14 +317,14 @@ export function createPlatform(options: PlatformOptions) {
     queueCallback: (input: QueueCallbackInput, ctx: OperationContext) =>
       tx(async (db, now) => {
         const r = await queueCallback(db, now, input, ctx);
-        if (r.ok) await route(db, now);
+        if (r.ok) await route(db, now, ctx);
         return r;
       }),
 
     setAgentState: (agentId: number, state: AgentState, ctx: OperationContext) =>
       tx(async (db, now) => {
         const r = await setAgentState(db, now, agentId, state, ctx);
-        if (r.ok && state === 'Available') await route(db, now);
+        if (r.ok && state === 'Available') await route(db, now, ctx);
         return r;
       }),
 

@@ -362,7 +362,7 @@ describe('canceling a callback', () => {
     expect(await auditOf(o, 'callback.dispatched')).toEqual([]);
     expect((await o.snapshot()).contacts.some((c) => c.callbackId === cb.id)).toBe(false);
     expect(await auditOf(o, 'callback.canceled')).toEqual([
-      expect.objectContaining({ targetId: String(cb.id), actor: 'api' }),
+      expect.objectContaining({ targetId: String(cb.id), actor: 'anonymous' }),
     ]);
   });
 

@@ -5,7 +5,7 @@ import { changeAgentState } from './agents.js';
 import { type AuditRecord, recordAudit } from './audit.js';
 import { transitionCallbacks } from './callback-states.js';
 import { recordEvents } from './events.js';
-import { SCHEDULER } from './model.js';
+import { type OperationContext, SCHEDULER } from './model.js';
 import { unqueueContact } from './queue.js';
 import { queueRun } from './script-runs.js';
 
@@ -21,6 +21,11 @@ export interface RoutingOptions {
    * locked with SKIP LOCKED. SQLite has one writer at a time and needs none.
    */
   lockRows: boolean;
+  /**
+   * What caused this routing (an API call that freed an agent, the scheduler's tick): the audit
+   * names it, and a skill's script started here records it as who started the contact.
+   */
+  cause?: OperationContext;
 }
 
 /** An agent set Available by hand while still on a contact must not be given a second one. */
@@ -98,6 +103,7 @@ export async function routeQueuedContacts(
   const routed: RoutedContact[] = [];
   const audit: AuditRecord[] = [];
   const skillScripts = new Map<number, string | null>();
+  const cause = options.cause ?? SCHEDULER;
   let skipped = 0;
   for (const candidate of candidates) {
     if (idle.length === 0) break;
@@ -124,7 +130,7 @@ export async function routeQueuedContacts(
     if (agentId.taken === undefined) continue;
     idle.splice(idle.indexOf(agentId.taken), 1);
     const callbackId = contact.callback_id === null ? null : Number(contact.callback_id);
-    await assign(db, now, candidate, agentId.taken, callbackId, skillScripts);
+    await assign(db, now, candidate, agentId.taken, callbackId, skillScripts, cause);
     routed.push({ contactId: candidate.contactId, agentId: agentId.taken, callbackId });
     audit.push({
       action: 'contact.routed',
@@ -133,7 +139,8 @@ export async function routeQueuedContacts(
       details: { agentId: agentId.taken, callbackId },
     });
   }
-  await recordAudit(db, now, SCHEDULER, audit);
+  const via = cause.via ? `${cause.via}, routing` : 'routing';
+  await recordAudit(db, now, cause.channel === 'scheduler' ? cause : { ...cause, via }, audit);
   if (skipped > 0) recordEvents(db, [{ type: 'routing.contended', at: now, skipped }]);
   return routed;
 }
@@ -232,6 +239,7 @@ async function assign(
   agentId: number,
   callbackId: number | null,
   skillScripts: Map<number, string | null>,
+  cause: OperationContext,
 ) {
   const { contactId, skillId } = candidate;
   // Each step must change exactly what it names: the locks make it so, and a miss would hand
@@ -269,7 +277,7 @@ async function assign(
     skillScripts.set(skillId, skill?.script ?? null);
   }
   const script = skillScripts.get(skillId);
-  if (script) await queueRun(db, now, contactId, script);
+  if (script) await queueRun(db, now, contactId, script, {}, cause);
 }
 
 /** The next time routing must look again without any other event: a target wait running out. */

@@ -37,7 +37,7 @@ describePostgres('a signal racing the end of its run', (kind) => {
           { mediaType: 'Chat', direction: 'Inbound', state: 'Active' },
           API,
         );
-        await queueRun(first.db, NOW_MS, contactId, 'Greeting');
+        await queueRun(first.db, NOW_MS, contactId, 'Greeting', {}, API);
 
         let signaled: ReturnType<typeof signaller.signalContact> | undefined;
         // Another process finishes the run and has not committed yet.
@@ -66,7 +66,7 @@ describeEachStore('when the script-run queue next needs a look', (kind) => {
         { mediaType: 'Chat', direction: 'Inbound', state: 'Active' },
         API,
       );
-      await queueRun(store.db, NOW_MS, id, 'Greeting');
+      await queueRun(store.db, NOW_MS, id, 'Greeting', {}, API);
       // It waited until a minute ago and is running again: only its lease says when to look.
       await store.db
         .updateTable('script_runs')

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '../storage/store.js';
+import { describeActor } from './audit.js';
 import { recordEvents } from './events.js';
+import type { OperationContext } from './model.js';
 
 /**
  * The script-run work queue, and the only code that reads or writes it. One `script_runs` row
@@ -36,7 +38,8 @@ export async function queueRun(
   now: number,
   contactId: number,
   scriptName: string,
-  startVariables?: Record<string, unknown>,
+  startVariables: Record<string, unknown>,
+  startedBy: OperationContext,
 ): Promise<void> {
   await db
     .insertInto('script_runs')
@@ -46,7 +49,9 @@ export async function queueRun(
       script_name: scriptName,
       status: 'pending',
       resume_at: null,
-      start_variables: JSON.stringify(startVariables ?? {}),
+      start_variables: JSON.stringify(startVariables),
+      // Who started the contact in its script: a security user the script assumes is traced back to it.
+      started_by: JSON.stringify({ actor: describeActor(startedBy), channel: startedBy.channel }),
       snapshot: null,
       released: 0,
       owner: null,
@@ -69,27 +74,34 @@ export async function releaseRun(db: Executor, now: number, contactId: number): 
 }
 
 /**
- * Leaves a signal for the contact's run; false when the contact has no script running. With
- * `lockRows` (PostgreSQL) the run is held (FOR KEY SHARE) until the signal is written, so a run
- * finishing at the same moment either waits for the signal or is gone first — never a signal
- * without its run.
+ * Leaves a signal for the contact's run, unless the contact has no script running or `maxPending`
+ * signals already wait for it. With `lockRows` (PostgreSQL) the run is held (FOR NO KEY UPDATE)
+ * until the signal is written, so a run finishing at the same moment either waits for the signal
+ * or is gone first — never a signal without its run.
  */
 export async function signalRun(
   db: Executor,
   now: number,
   contactId: number,
   params: readonly string[],
-  options: { lockRows: boolean },
-): Promise<boolean> {
+  options: { lockRows: boolean; maxPending: number },
+): Promise<'sent' | 'noRun' | 'full'> {
   let query = db.selectFrom('script_runs').select('contact_id').where('contact_id', '=', contactId);
-  if (options.lockRows) query = query.forKeyShare();
+  // Signallers of one run take turns, so that two at once cannot both pass the count below.
+  if (options.lockRows) query = query.forNoKeyUpdate();
   const run = await query.executeTakeFirst();
-  if (!run) return false;
+  if (!run) return 'noRun';
+  const pending = await db
+    .selectFrom('script_run_signals')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('contact_id', '=', contactId)
+    .executeTakeFirstOrThrow();
+  if (Number(pending.n) >= options.maxPending) return 'full';
   await db
     .insertInto('script_run_signals')
     .values({ contact_id: contactId, params: JSON.stringify(params.slice(0, 9)), created_at: now })
     .execute();
-  return true;
+  return 'sent';
 }
 
 export interface ClaimOptions {

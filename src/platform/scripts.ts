@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { fail, ok, type Result } from '../result.js';
 import type { ActionCatalog } from '../script/action-contract.js';
 import type { Finding } from '../script/finding.js';
@@ -13,6 +14,13 @@ export interface DeployedScript {
   name: string;
   script: Script;
   updatedAt: string;
+  /** SHA-256 of the body as stored: names the exact script a contact ran in the audit. */
+  hash: string;
+}
+
+/** The audit's name for one exact script body. */
+export function scriptHash(body: string): string {
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }
 
 /** Deploys a script under its `name`: only a script without validation errors is stored. */
@@ -36,6 +44,11 @@ export async function deployScript(
     // The operator (CLI, a world, `apply`) deploys with every permission; an agent, with its own.
     deployer_permissions: JSON.stringify(ctx.actor ? [...ctx.actor.permissions].sort() : ['admin']),
   };
+  const previous = await db
+    .selectFrom('scripts')
+    .select('body')
+    .where('name', '=', script.name)
+    .executeTakeFirst();
   // Insert, else update: the primary key decides which, even when two deploys race.
   const created = await db
     .insertInto('scripts')
@@ -55,8 +68,15 @@ export async function deployScript(
     action: created ? 'script.created' : 'script.updated',
     targetType: 'script',
     targetId: script.name,
+    details: {
+      hash: scriptHash(body),
+      ...(previous ? { previousHash: scriptHash(previous.body) } : {}),
+    },
   });
-  return ok({ script: { name: script.name, script, updatedAt: new Date(now).toISOString() }, findings });
+  return ok({
+    script: { name: script.name, script, updatedAt: new Date(now).toISOString(), hash: scriptHash(body) },
+    findings,
+  });
 }
 
 export async function getScript(db: Executor, name: string): Promise<DeployedScript | undefined> {
@@ -66,6 +86,7 @@ export async function getScript(db: Executor, name: string): Promise<DeployedScr
     name: row.name,
     script: JSON.parse(row.body) as Script,
     updatedAt: new Date(Number(row.updated_at)).toISOString(),
+    hash: scriptHash(row.body),
   };
 }
 

@@ -40,7 +40,7 @@ async function threeQueuedRuns(kind: StoreKind) {
   const contacts: number[] = [];
   for (let i = 0; i < 3; i++) {
     const { id } = await a.startContact({ mediaType: 'Chat', direction: 'Inbound', state: 'Active' }, CLI);
-    await queueRun(first.db, clock.now(), id, 'Slow');
+    await queueRun(first.db, clock.now(), id, 'Slow', {}, CLI);
     contacts.push(id);
   }
   return { clock, a, b, contacts };

@@ -23,3 +23,14 @@ export interface Script {
   actions: ScriptAction[];
   layout?: Record<string, { x: number; y: number }>;
 }
+
+/** A script's type: the media type it declares, Generic when it declares none. */
+export function scriptTypeOf(script: Script): ScriptType {
+  return script.mediaType ?? 'Generic';
+}
+
+/** Whether a script may run for a contact of `mediaType`: one made for that media, or a Generic one. */
+export function scriptRunsFor(script: Script, mediaType: ScriptType): boolean {
+  const type = scriptTypeOf(script);
+  return type === 'Generic' || type === mediaType;
+}
