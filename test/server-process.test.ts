@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Store } from '../src/storage/store.js';
 import { noStackTrace, tempFiles } from './support/cli.js';
@@ -213,6 +214,28 @@ describeEachStore('switchboard serve (real processes)', (kind) => {
     const store = await db.store();
     expect(await store.db.selectFrom('scripts').select('name').execute()).toEqual([]);
     expect(await store.db.selectFrom('agents').select('id').execute()).toEqual([]);
+
+    // Corrected, it loads: the audit says the operator seeded it, and which scripts came with it.
+    writeFileSync(
+      files['world.json'] as string,
+      JSON.stringify({ ...baseWorld(), scripts: ['outbound.json'] }),
+    );
+    const seeded = await cli(['seed', '--world', files['world.json'] as string, '--db', db.url]);
+    expect(seeded.stderr).toBe('');
+    const audit = await store.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'world.loaded')
+      .execute();
+    expect(audit.map((e) => [e.actor, e.channel, JSON.parse(e.details).scripts])).toEqual([
+      ['cli via seed', 'cli', ['outbound.json']],
+    ]);
+    const deployed = await store.db
+      .selectFrom('audit_log')
+      .select('actor')
+      .where('action', '=', 'script.created')
+      .execute();
+    expect(deployed).toEqual([{ actor: 'cli via seed' }]);
   });
 
   it('deploy refuses an invalid script with the reason; contact end/signal of an unknown contact fail in one line', async () => {
