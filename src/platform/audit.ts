@@ -4,7 +4,15 @@ import { type AuditEntry, toAuditEntry } from './resources.js';
 
 export interface AuditRecord {
   action: string;
-  targetType: 'contact' | 'callback' | 'agent' | 'skill' | 'script' | 'business-unit' | 'token';
+  targetType:
+    | 'contact'
+    | 'callback'
+    | 'agent'
+    | 'skill'
+    | 'script'
+    | 'business-unit'
+    | 'token'
+    | 'security-key';
   targetId: number | string;
   details?: Record<string, unknown>;
 }
