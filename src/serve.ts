@@ -22,6 +22,8 @@ export interface ServerOptions {
   host?: string;
   /** Build the HTTP API without listening (`port`, `host` unused): tests use `app.inject`. */
   unbound?: boolean;
+  /** Signs security-user handles instead of the database's keys (config's readHandleKey). */
+  handleKey?: string;
 }
 
 export interface Server {
@@ -46,6 +48,9 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   const platform = createPlatform({
     store,
     clock,
+    // On the server a script never acts beyond whoever deployed it.
+    scriptsActWithinDeployer: true,
+    ...(options.handleKey === undefined ? {} : { handleKey: options.handleKey }),
     onListenerError: (err, event) => log.error({ err, event: event.type }, 'a listener failed'),
   });
   const metrics = createMetrics(platform);
@@ -118,7 +123,10 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : 'localhost'}:${port}`;
   }
   scheduler.start();
-  log.info({ database: store.dialect, url }, 'server started');
+  log.info(
+    { database: store.dialect, url, handleKeys: options.handleKey === undefined ? 'database' : 'external' },
+    'server started',
+  );
   return {
     platform,
     url,

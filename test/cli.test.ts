@@ -3,7 +3,9 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../src/storage/sqlite/open-sqlite.js';
 import { noStackTrace, switchboard, tempFiles } from './support/cli.js';
+import { killLeftovers, spawnServe } from './support/server-process.js';
 import { baseWorld } from './support/simulate.js';
 
 const validScript = {
@@ -396,7 +398,121 @@ describe('switchboard deploy', () => {
   });
 });
 
+describe('switchboard keys rotate', () => {
+  it('adds a signing key each time, keeps the old ones verifying until --retire-old; audited', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-keys-'));
+    const db = join(dir, 'db.sqlite');
+    try {
+      const first = switchboard('keys', 'rotate', '--db', db);
+      expect(first.stderr).toBe('');
+      expect(first.status).toBe(0);
+      expect(first.stdout).toBe(
+        `${db}: added signing key 1; security users are signed with it from now on\n`,
+      );
+      const second = switchboard('keys', 'rotate', '--db', db);
+      expect(second.status).toBe(0);
+      expect(second.stdout).toMatch(
+        new RegExp(
+          `^${db}: added signing key 2; security users are signed with it from now on\n` +
+            'key 1 verifies the security users it signed until \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(--retire-old retires it now\\)\n$',
+        ),
+      );
+      const third = switchboard('keys', 'rotate', '--retire-old', '--db', db);
+      expect(third.status).toBe(0);
+      expect(third.stdout).toBe(
+        `${db}: added signing key 3; security users are signed with it from now on\n` +
+          'retired keys 1, 2: the security users they signed no longer resolve\n',
+      );
+      const store = await openSqliteStore(db);
+      try {
+        const keys = await store.db
+          .selectFrom('security_keys')
+          .select(['id', 'retired_at'])
+          .orderBy('id')
+          .execute();
+        expect(keys.map((k) => [k.id, k.retired_at !== null])).toEqual([
+          [1, true],
+          [2, true],
+          [3, false],
+        ]);
+        const audit = await store.db
+          .selectFrom('audit_log')
+          .select(['actor', 'channel', 'action', 'target_type', 'target_id'])
+          .orderBy('id')
+          .execute();
+        expect(audit).toEqual(
+          ['1', '2', '3'].map((id) => ({
+            actor: 'cli',
+            channel: 'cli',
+            action: 'security-key.rotated',
+            target_type: 'security-key',
+            target_id: id,
+          })),
+        );
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('switchboard serve', () => {
+  it.each([
+    ['the database', {}, 'database'],
+    ['a file', { args: ['--handle-key-file', 'FILE'] }, 'external'],
+    ['the environment', { env: { SWITCHBOARD_HANDLE_KEY: 'e'.repeat(40) } }, 'external'],
+  ])(
+    'takes the key that signs security users from %s (said at start)',
+    async (_from, options, handleKeys) => {
+      const dir = mkdtempSync(join(tmpdir(), 'switchboard-key-'));
+      const key = tempFiles({ 'handle.key': `${'f'.repeat(40)}\n` })['handle.key'] as string;
+      const serve = spawnServe(join(dir, 'sb.db'), {
+        ...options,
+        ...('args' in options ? { args: options.args.map((a) => (a === 'FILE' ? key : a)) } : {}),
+      });
+      try {
+        const started = await serve.waitForLog('server started');
+        expect(started.handleKeys).toBe(handleKeys);
+      } finally {
+        await killLeftovers();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it.each([
+    [
+      'a handle key file it cannot read',
+      () => '/nonexistent/handle.key',
+      'cannot read the handle key file /nonexistent/handle.key (ENOENT)',
+    ],
+    [
+      'a handle key too short to be a secret',
+      () => tempFiles({ 'handle.key': 'secret\n' })['handle.key'] as string,
+      'has 6 characters; give at least 32',
+    ],
+  ])('refuses %s: one line, exit 2', (_what, file, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-key-'));
+    try {
+      const r = switchboard(
+        'serve',
+        '--db',
+        join(dir, 'sb.db'),
+        '--handle-key-file',
+        file(),
+        '--log-level',
+        'silent',
+      );
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 1 with one line when its port is taken, claiming no work', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -425,6 +541,60 @@ describe('switchboard serve', () => {
 
 describe('switchboard run', () => {
   const files = () => tempFiles({ 'script.json': validScript, 'world.json': baseWorld() });
+
+  describe('--deployed-by: SETSECURITYUSER within the permissions of that agent, as on the server', () => {
+    const assumesAna = {
+      name: 'assumes-ana',
+      actions: [
+        { id: '1', action: 'BEGIN', branches: { Default: '2' } },
+        {
+          id: '2',
+          action: 'SETSECURITYUSER',
+          properties: { Agent: 'ana' },
+          branches: { Default: '3', OnError: '4' },
+        },
+        { id: '3', action: 'KILLCONTACT', properties: { ContactID: '5001' }, branches: { Default: '4' } },
+        { id: '4', action: 'END' },
+      ],
+    };
+    const run = (...args: string[]) => {
+      const f = tempFiles({ 'script.json': assumesAna, 'world.json': baseWorld() });
+      return switchboard(
+        'run',
+        f['script.json'] as string,
+        '--world',
+        f['world.json'] as string,
+        '--json',
+        ...args,
+      );
+    };
+    const stepsOf = (stdout: string) =>
+      (JSON.parse(stdout).trace as Array<{ id?: string; branch?: string; event?: string }>)
+        .filter((t) => t.id !== undefined)
+        .map((t) => `${t.id}:${t.branch ?? ''}`);
+
+    it('refuses an agent holding permissions the deployer lacks', () => {
+      const r = run('--deployed-by', 'ben');
+      expect(r.status).toBe(0);
+      expect(stepsOf(r.stdout)).toEqual(['1:Default', '2:OnError', '4:']);
+      expect(JSON.parse(r.stdout).variables._ERR).toBe(
+        "agent 1001 (ana) holds permissions the deployer of script 'assumes-ana' (agent:1002 (ben)) lacks: contacts:end, callbacks:write",
+      );
+    });
+
+    it('lets a deployer holding them (by ID) assume the agent; without --deployed-by nothing is checked', () => {
+      for (const r of [run('--deployed-by', '1001'), run()]) {
+        expect(r.status).toBe(0);
+        expect(stepsOf(r.stdout)).toEqual(['1:Default', '2:Default', '3:Default', '4:']);
+      }
+    });
+
+    it('refuses a deployer the world does not have: one line, exit 2', () => {
+      const r = run('--deployed-by', 'zed');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe("switchboard run: --deployed-by: no agent with username 'zed' in the world\n");
+    });
+  });
 
   it('runs a script and prints the DESIGN §4 report with --json', () => {
     const f = files();

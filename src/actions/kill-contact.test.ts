@@ -39,6 +39,18 @@ const resultOf = (report: SimulationReport, id: string) => {
   return step?.outcome ?? step?.branch;
 };
 
+/**
+ * A security user issued by SETSECURITYUSER in a run with the ID RUN: another runScript with the
+ * same ID is, for the handle, the same run (handles are bound to the run they were issued to).
+ */
+const RUN = 'run-1';
+async function issuedIn(open: OpenWorld, agentRef: string): Promise<string> {
+  const report = await open.runScript(chain(securityUser(agentRef, 'end')), { runId: RUN });
+  const handle = String(report.variables.SecurityUser);
+  expect(handle).toMatch(/^su2\./);
+  return handle;
+}
+
 /** ana (1001, may end contacts) busy on an inbound call, contact 5010. */
 function worldWithAnaOnACall(skills = [2001]) {
   const world = withAgents(baseWorld(), { 1001: { state: 'Inbound', skills } });
@@ -244,7 +256,7 @@ describe('KILLCONTACT OnInvalidSecurityUser', () => {
   });
 
   it('takes OnInvalidSecurityUser for a malformed handle', async () => {
-    const report = await runActions(chain(kill('5001')), { variables: { SecurityUser: 'su1.nodots' } });
+    const report = await runActions(chain(kill('5001')), { variables: { SecurityUser: 'su2.nodots' } });
     expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(report.variables._ERR).toBe('the security user is malformed');
   });
@@ -252,8 +264,12 @@ describe('KILLCONTACT OnInvalidSecurityUser', () => {
   it('takes OnInvalidSecurityUser for a handle issued by another store (signed with another secret)', async () => {
     const elsewhere = await runActions(chain(securityUser('ana', 'end')));
     const handle = String(elsewhere.variables.SecurityUser);
-    expect(handle).toMatch(/^su1\./);
-    const report = await runActions(chain(kill('5001')), { variables: { SecurityUser: handle } });
+    expect(handle).toMatch(/^su2\./);
+    // This store issues a handle of its own first: it has a key with the same ID, another secret.
+    const report = await runActions(
+      chain(securityUser('ben'), kill('5001', ALL_WIRED, { SecurityUser: '{Foreign}' })),
+      { variables: { Foreign: handle } },
+    );
     expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(report.variables._ERR).toMatch(/signature check/);
     expect(contact(report, 5001)?.state).toBe('Queued');
@@ -261,29 +277,32 @@ describe('KILLCONTACT OnInvalidSecurityUser', () => {
 
   it('takes OnInvalidSecurityUser for a handle with one character of its signature changed', async () => {
     open = await openWorld();
-    const issued = await open.platform.issueSecurityUser('ana');
-    if (!issued.ok) throw new Error(issued.message);
-    const handle = issued.value.handle;
+    const handle = await issuedIn(open, 'ana');
     const last = handle.at(-1) === 'A' ? 'B' : 'A';
     const report = await open.runScript(chain(kill('5001')), {
+      runId: RUN,
       variables: { SecurityUser: `${handle.slice(0, -1)}${last}` },
     });
     expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(report.variables._ERR).toMatch(/signature check/);
-    // The genuine handle works in the same store.
-    const genuine = await open.runScript(chain(kill('5001')), { variables: { SecurityUser: handle } });
+    // The genuine handle works in the same store, for the same run.
+    const genuine = await open.runScript(chain(kill('5001')), {
+      runId: RUN,
+      variables: { SecurityUser: handle },
+    });
     expect(resultOf(genuine, 'kill')).toBe('OnSuccess');
   });
 
   it('takes OnInvalidSecurityUser for a handle whose payload was rewritten to claim another agent', async () => {
     open = await openWorld();
-    const issued = await open.platform.issueSecurityUser('ben');
-    if (!issued.ok) throw new Error(issued.message);
-    const [prefix, payload, signature] = issued.value.handle.split('.');
+    const [prefix, payload, signature] = (await issuedIn(open, 'ben')).split('.');
     const claims = JSON.parse(Buffer.from(String(payload), 'base64url').toString('utf8')) as { a: number };
     expect(claims.a).toBe(1002);
-    const forgedPayload = Buffer.from(JSON.stringify({ ...claims, a: 1001 })).toString('base64url');
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...claims, a: 1001, u: 'ana', p: ['callbacks:write', 'contacts:end'] }),
+    ).toString('base64url');
     const report = await open.runScript(chain(kill('5001')), {
+      runId: RUN,
       variables: { SecurityUser: `${prefix}.${forgedPayload}.${signature}` },
     });
     expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
@@ -292,12 +311,12 @@ describe('KILLCONTACT OnInvalidSecurityUser', () => {
 
   it('takes OnInvalidSecurityUser when the agent behind the handle is no longer active', async () => {
     open = await openWorld();
-    const issued = await open.platform.issueSecurityUser('ana');
-    if (!issued.ok) throw new Error(issued.message);
+    const handle = await issuedIn(open, 'ana');
     // No platform operation deactivates an agent yet; an administrator would, between issue and use.
     await open.store.db.updateTable('agents').set({ active: 0 }).where('id', '=', 1001).execute();
     const report = await open.runScript(chain(kill('5001')), {
-      variables: { SecurityUser: issued.value.handle },
+      runId: RUN,
+      variables: { SecurityUser: handle },
     });
     expect(resultOf(report, 'kill')).toBe('OnInvalidSecurityUser');
     expect(report.variables._ERR).toBe('agent 1001 behind the security user is no longer active');

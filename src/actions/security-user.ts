@@ -19,7 +19,8 @@ export async function actingSecurityUser(
   property: string,
 ): Promise<Result<Actor, 'InvalidSecurityUser'>> {
   const value = property.trim();
-  if (looksLikeSecurityUser(value)) return ctx.platform.resolveSecurityUser(value);
+  const caller = { contactId: ctx.contactId };
+  if (looksLikeSecurityUser(value)) return ctx.platform.resolveSecurityUser(value, caller);
   const name = value.replace(/^\{(.*)\}$/, '$1');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     return fail(
@@ -30,5 +31,5 @@ export async function actingSecurityUser(
   const handle = toText(ctx.variables.get(name.toLowerCase()));
   if (handle === '')
     return fail('InvalidSecurityUser', `variable ${name} holds no security user; run SETSECURITYUSER first`);
-  return ctx.platform.resolveSecurityUser(handle);
+  return ctx.platform.resolveSecurityUser(handle, caller);
 }

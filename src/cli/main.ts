@@ -9,6 +9,7 @@ import {
   contactEndCommand,
   contactSignalCommand,
   deployCommand,
+  keysRotateCommand,
   migrateCommand,
   seedCommand,
   serveCommand,
@@ -69,6 +70,10 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
       [],
     )
     .option('--max-steps <n>', 'actions one event may run before the run fails (default 100000)')
+    .option(
+      '--deployed-by <agent>',
+      "check SETSECURITYUSER as the server does: the script acts within this world agent's permissions (ID or username)",
+    )
     .option('--json', 'print the report as JSON')
     .action(async (file: string, options) => {
       exit = await runCommand(file, options, io);
@@ -89,6 +94,10 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .option(
       '--log-level <level>',
       'fatal, error, warn, info, debug, trace or silent (default $LOG_LEVEL, else info)',
+    )
+    .option(
+      '--handle-key-file <file>',
+      "key that signs security-user handles, instead of the database's keys (default $SWITCHBOARD_HANDLE_KEY_FILE, $SWITCHBOARD_HANDLE_KEY)",
     )
     .action(async (options) => {
       exit = await serveCommand(options, io, process);
@@ -137,6 +146,18 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     .option(...dbOption)
     .action(async (ref: string, options) => {
       exit = await tokenRevokeCommand(ref, options, io);
+    });
+
+  const keys = program.command('keys').description('keys that sign security-user handles (SETSECURITYUSER)');
+  keys
+    .command('rotate')
+    .description(
+      'add a key that signs from now on; keys whose handles have all expired are retired (--retire-old: every other key, now)',
+    )
+    .option('--retire-old', 'retire every other key at once: the handles they signed stop resolving')
+    .option(...dbOption)
+    .action(async (options: { retireOld?: boolean; db?: string }) => {
+      exit = await keysRotateCommand(options, io);
     });
 
   const contact = program.command('contact').description('act on one contact in the database');

@@ -15,6 +15,7 @@ export interface RunOptions {
   until?: string;
   signal: string[];
   maxSteps?: string;
+  deployedBy?: string;
   json?: boolean;
 }
 
@@ -97,11 +98,12 @@ export async function runCommand(file: string, options: RunOptions, io: Output):
         ...(now === undefined ? {} : { now }),
         ...(until === undefined ? {} : { until }),
         ...(maxSteps === undefined ? {} : { maxSteps }),
+        ...(options.deployedBy === undefined ? {} : { deployedBy: options.deployedBy }),
       });
       if (!report.ok) {
         // The world and the scripts it lists are named by the world file.
         throw new UsageError(
-          report.code === 'InvalidUntil' ? report.message : `${options.world}: ${report.message}`,
+          report.code === 'InvalidWorld' ? `${options.world}: ${report.message}` : report.message,
         );
       }
       io.out(options.json ? `${JSON.stringify(report.value, null, 2)}\n` : formatReport(report.value));

@@ -1,6 +1,6 @@
 import { actions } from '../actions/registry.js';
 import { systemClock } from '../clock.js';
-import { readConfig } from '../config.js';
+import { readConfig, readHandleKey } from '../config.js';
 import { demoWorld } from '../demo.js';
 import { createLogger } from '../logger.js';
 import { createPlatform } from '../platform/platform.js';
@@ -180,6 +180,38 @@ export function contactSignalCommand(
   });
 }
 
+/** `switchboard keys rotate`: a new signing key, and what became of the others. */
+export function keysRotateCommand(
+  flags: DatabaseFlags & { retireOld?: boolean },
+  io: Output,
+): Promise<number> {
+  return withStore(flags, io, async (store, where) => {
+    const external = readHandleKey({});
+    if (external.ok && external.value) {
+      io.err(
+        `switchboard keys rotate: note: ${external.value.from} is set; a server given it signs with that key and uses none of the database's\n`,
+      );
+    }
+    const platform = createPlatform({ store, clock: systemClock });
+    const rotation = await platform.rotateSigningKeys({ retireOld: flags.retireOld ?? false }, CLI);
+    const ids = (list: number[]) => `${list.length === 1 ? 'key' : 'keys'} ${list.join(', ')}`;
+    io.out(`${where}: added signing key ${rotation.added}; security users are signed with it from now on\n`);
+    if (rotation.retired.length > 0) {
+      io.out(
+        flags.retireOld
+          ? `retired ${ids(rotation.retired)}: the security users they signed no longer resolve\n`
+          : `retired ${ids(rotation.retired)}: every security user they signed has expired\n`,
+      );
+    }
+    for (const kept of rotation.kept) {
+      io.out(
+        `key ${kept.id} verifies the security users it signed until ${new Date(kept.verifiesUntil).toISOString()} (--retire-old retires it now)\n`,
+      );
+    }
+    return 0;
+  });
+}
+
 /** On an empty database: the demo business unit and a supervisor token, printed once. */
 async function seedDemo(store: Store, io: Output): Promise<void> {
   const empty = !(await store.db.selectFrom('agents').select('id').limit(1).executeTakeFirst());
@@ -200,13 +232,24 @@ async function seedDemo(store: Store, io: Output): Promise<void> {
 
 /** `switchboard serve`: runs until SIGTERM/SIGINT, then finishes the work in flight and exits 0. */
 export async function serveCommand(
-  flags: DatabaseFlags & { logLevel?: string; port?: string; host?: string; demo?: boolean },
+  flags: DatabaseFlags & {
+    logLevel?: string;
+    port?: string;
+    host?: string;
+    demo?: boolean;
+    handleKeyFile?: string;
+  },
   io: Output,
   signals: { once(signal: 'SIGTERM' | 'SIGINT', listener: () => void): void },
 ): Promise<number> {
   const config = readConfig(flags);
   if (!config.ok) {
     io.err(`switchboard serve: ${config.message}\n`);
+    return 2;
+  }
+  const handleKey = readHandleKey(flags);
+  if (!handleKey.ok) {
+    io.err(`switchboard serve: ${handleKey.message}\n`);
     return 2;
   }
   const log = createLogger(config.value.logLevel);
@@ -226,6 +269,7 @@ export async function serveCommand(
       log,
       port: config.value.port,
       ...(flags.host ? { host: flags.host } : {}),
+      ...(handleKey.value ? { handleKey: handleKey.value.key } : {}),
     });
   } catch (e) {
     await store.close();

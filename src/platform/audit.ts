@@ -4,7 +4,16 @@ import { type AuditEntry, toAuditEntry } from './resources.js';
 
 export interface AuditRecord {
   action: string;
-  targetType: 'contact' | 'callback' | 'agent' | 'skill' | 'script' | 'business-unit' | 'token' | 'request';
+  targetType:
+    | 'contact'
+    | 'callback'
+    | 'agent'
+    | 'skill'
+    | 'script'
+    | 'business-unit'
+    | 'token'
+    | 'security-key'
+    | 'request';
   targetId: number | string;
   details?: Record<string, unknown>;
 }

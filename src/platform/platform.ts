@@ -39,7 +39,14 @@ import type { Contact } from './resources.js';
 import { nextTargetWaitEnd, routeQueuedContacts } from './routing.js';
 import { type ClaimOptions, claimRuns, finishRun, nextRunDue, parkRun, renewRuns } from './script-runs.js';
 import { deployScript, getScript, validateScript } from './scripts.js';
-import { issueSecurityUser, resolveSecurityUser } from './security.js';
+import {
+  type DetachedRun,
+  type HandleOptions,
+  issueSecurityUser,
+  resolveSecurityUser,
+  rotateSigningKeys,
+  type ScriptCaller,
+} from './security.js';
 import { type CreateSkillInput, createSkill, listSkills } from './skills.js';
 import { authenticate, createToken, revokeToken } from './tokens.js';
 import { checkWorld, loadWorld } from './world.js';
@@ -74,6 +81,20 @@ export interface PlatformOptions {
    * failure never fails the operation. Default: written to stderr.
    */
   onListenerError?(error: unknown, event: PlatformEvent): void;
+  /**
+   * Scripts act within their deployer's permissions: SETSECURITYUSER assumes only an agent whose
+   * permissions the deployer of the running script held at deploy, and a contact with no script
+   * run on record gets no handle. Default on; the server always sets it, the offline simulator
+   * only when told a deployer (`switchboard run --deployed-by`).
+   */
+  scriptsActWithinDeployer?: boolean;
+  /**
+   * Signs and verifies every security-user handle instead of the database's security_keys
+   * (SWITCHBOARD_HANDLE_KEY, a key file): a copy of the database then holds nothing to sign with.
+   */
+  handleKey?: string;
+  /** Script runs driven outside the work queue, by contact: the offline simulator's own run. */
+  detachedRun?(contactId: number): DetachedRun | undefined;
 }
 
 type ListFilter = { afterId?: number; limit?: number };
@@ -86,6 +107,12 @@ type ListFilter = { afterId?: number; limit?: number };
 export function createPlatform(options: PlatformOptions) {
   const { store, clock } = options;
   const lockRows = options.lockRows ?? store.dialect === 'postgres';
+  const handles: HandleOptions = {
+    withinDeployer: options.scriptsActWithinDeployer ?? true,
+    handleKey: options.handleKey,
+    detachedRun: options.detachedRun?.bind(options),
+    lockRows,
+  };
   const listeners = new Set<PlatformListener>();
   const onListenerError =
     options.onListenerError ??
@@ -185,10 +212,17 @@ export function createPlatform(options: PlatformOptions) {
 
     businessUnit: () => getBusinessUnit(store.db),
 
-    issueSecurityUser: (agentRef: string, timeZone = '') =>
-      tx((db, now) => issueSecurityUser(db, now, agentRef, timeZone)),
+    /** SETSECURITYUSER, for the script run of `caller`'s contact. */
+    issueSecurityUser: (agentRef: string, timeZone: string, caller: ScriptCaller) =>
+      tx((db, now) => issueSecurityUser(db, now, agentRef, timeZone, caller, handles)),
 
-    resolveSecurityUser: (handle: string) => resolveSecurityUser(store.db, handle),
+    /** The actor behind a handle, as the script run of `caller`'s contact uses it. */
+    resolveSecurityUser: (handle: string, caller: Pick<ScriptCaller, 'contactId'>) =>
+      resolveSecurityUser(store.db, clock.now(), handle, caller, handles),
+
+    /** `switchboard keys rotate`: a new key signs security-user handles from now on. */
+    rotateSigningKeys: (options: { retireOld: boolean }, ctx: OperationContext) =>
+      tx((db, now) => rotateSigningKeys(db, now, ctx, options)),
 
     /** A contact as a simulation or world starts it (no checks: the caller made the input). */
     startContact: (input: StartContactInput, ctx: OperationContext): Promise<Contact> =>

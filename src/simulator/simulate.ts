@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { ActionRegistry } from '../actions/registry.js';
 import { createSimulatedClock, type SimulatedClock, systemClock } from '../clock.js';
 import { createLogger } from '../logger.js';
 import type { PlatformEvent } from '../platform/events.js';
 import { createPlatform } from '../platform/platform.js';
 import type { Agent, AuditEntry, Contact, ScheduledCallback } from '../platform/resources.js';
+import { agentAsDeployer, type DetachedRun } from '../platform/security.js';
 import { checkWorld, worldNow } from '../platform/world.js';
 import { fail, ok, type Result } from '../result.js';
 import type { CompiledScript } from '../runtime/compile.js';
@@ -36,6 +38,13 @@ export interface SimulateOptions {
   signals?: readonly Signal[];
   maxSteps?: number;
   trace?: boolean;
+  /**
+   * The script's deployer, an agent of the world (ID or username): its SETSECURITYUSER may then
+   * assume only agents within that agent's permissions, as on the server. Absent: no check.
+   */
+  deployedBy?: string;
+  /** ID of the simulated run, which the security users it is issued are bound to. Default: a random UUID. */
+  runId?: string;
 }
 
 /**
@@ -89,9 +98,22 @@ const TRACED: ReadonlySet<PlatformEvent['type']> = new Set([
  * due callbacks dispatched and routed, skill scripts run, at their own times. `steps` collects
  * what the tick did, for a trace.
  */
-export function createSimulation(options: { store: Store; clock: SimulatedClock; actions: ActionRegistry }) {
+export function createSimulation(options: {
+  store: Store;
+  clock: SimulatedClock;
+  actions: ActionRegistry;
+  /** Scripts act within their deployer's permissions (PlatformOptions). Default: not checked. */
+  actWithinDeployer?: boolean;
+}) {
   const { store, clock } = options;
-  const platform = createPlatform({ store, clock });
+  /** The runs the simulation drives itself, outside the work queue, by contact. */
+  const detached = new Map<number, DetachedRun>();
+  const platform = createPlatform({
+    store,
+    clock,
+    scriptsActWithinDeployer: options.actWithinDeployer ?? false,
+    detachedRun: (contactId) => detached.get(contactId),
+  });
   /**
    * What the tick did, each with how many steps the simulated script had taken by then. A skill
    * script's action is rendered at the end: a note may be added to it after it is told.
@@ -118,6 +140,10 @@ export function createSimulation(options: { store: Store; clock: SimulatedClock;
   return {
     platform,
     clock,
+    /** Tells the platform of a run the simulation drives itself (its script, deployer, ID). */
+    detach(contactId: number, run: DetachedRun) {
+      detached.set(contactId, run);
+    },
     /** What the tick did since the simulation began, in the order it happened. */
     steps,
     /**
@@ -148,7 +174,7 @@ export function createSimulation(options: { store: Store; clock: SimulatedClock;
 /** Runs a script for one new contact against a world, fully offline, and reports what happened. */
 export async function simulate(
   options: SimulateOptions,
-): Promise<Result<SimulationReport, 'InvalidWorld' | 'InvalidUntil'>> {
+): Promise<Result<SimulationReport, 'InvalidWorld' | 'InvalidUntil' | 'InvalidDeployer'>> {
   let world: Parameters<typeof worldNow>[0] | undefined;
   if (options.world !== undefined) {
     const checked = checkWorld(options.world);
@@ -166,6 +192,7 @@ export async function simulate(
     store: options.store,
     clock: createSimulatedClock(start),
     actions: options.actions,
+    actWithinDeployer: options.deployedBy !== undefined,
   });
   const { platform, clock } = simulation;
   if (world !== undefined) {
@@ -174,6 +201,12 @@ export async function simulate(
       catalog: options.actions,
     });
     if (!loaded.ok) return loaded;
+  }
+  let deployer: DetachedRun['deployer'];
+  if (options.deployedBy !== undefined) {
+    const found = await agentAsDeployer(options.store.db, options.deployedBy);
+    if (!found.ok) return fail('InvalidDeployer', `--deployed-by: ${found.message} in the world`);
+    deployer = found.value;
   }
   // From here, everything that happens is in the trace; the script's own contact is created
   // before its steps are counted.
@@ -195,6 +228,11 @@ export async function simulate(
     },
     { channel: 'script', via: options.script.name },
   );
+  simulation.detach(contact.id, {
+    runId: options.runId ?? randomUUID(),
+    scriptName: options.script.name,
+    ...(deployer ? { deployer } : {}),
+  });
   run = new ScriptRun(
     options.script,
     { id: contact.id, ani: contact.ani, dnis: contact.dnis, skillId: contact.skillId },

@@ -33,7 +33,13 @@ export async function openWorld(world: Record<string, unknown> = baseWorld()) {
     /** Runs a script for a new contact against this world, from the clock's current time. */
     async runScript(
       scriptActions: ScriptAction[],
-      options: { variables?: Record<string, string>; until?: string; mediaType?: ScriptType } = {},
+      options: {
+        variables?: Record<string, string>;
+        until?: string;
+        mediaType?: ScriptType;
+        /** The run's ID: a security user issued in one runScript resolves in another with the same. */
+        runId?: string;
+      } = {},
     ) {
       const script = compileScript(
         { name: 'test', mediaType: options.mediaType ?? 'Generic', actions: scriptActions },
@@ -46,6 +52,7 @@ export async function openWorld(world: Record<string, unknown> = baseWorld()) {
         now: clock.now(),
         ...(options.variables ? { variables: options.variables } : {}),
         ...(options.until ? { until: Date.parse(options.until) } : {}),
+        ...(options.runId ? { runId: options.runId } : {}),
       });
       if (!report.ok) throw new Error(report.message);
       return report.value;

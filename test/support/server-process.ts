@@ -58,12 +58,16 @@ export async function killLeftovers(): Promise<void> {
 }
 
 /** Starts `switchboard serve --db DB` (from the build in dist/) with JSON logs at `logLevel`. */
-export function spawnServe(db: string, options: { logLevel?: string } = {}): ServeProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: options.logLevel ?? 'info' };
+export function spawnServe(
+  db: string,
+  options: { logLevel?: string; args?: string[]; env?: Record<string, string> } = {},
+): ServeProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: options.logLevel ?? 'info', ...options.env };
   delete env.SWITCHBOARD_DB;
   delete env.SWITCHBOARD_DEBUG;
   // Port 0: the HTTP API on any free port, so that several processes (and test files) can run at once.
-  const child = spawn(process.execPath, [BIN, 'serve', '--db', db, '--port', '0', '--host', '127.0.0.1'], {
+  const args = [BIN, 'serve', '--db', db, '--port', '0', '--host', '127.0.0.1', ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
