@@ -701,15 +701,13 @@ export function validateScriptText(
   catalog: ActionCatalog,
   options: ValidateOptions = {},
 ): { script: Script | undefined; findings: Finding[] } {
-  // Every unit of UTF-16 is at least a byte: a text that long is too large without counting.
-  const atLeast = text.length > MAX_SCRIPT_BYTES;
-  const bytes = atLeast ? text.length : utf8Length(text);
+  const bytes = utf8Length(text);
   if (bytes > MAX_SCRIPT_BYTES) {
     const tooLarge: Finding = {
       severity: 'error',
       actionId: null,
       path: '$',
-      message: `the script is ${atLeast ? 'at least ' : ''}${bytes.toLocaleString('en')} bytes long; at most ${MAX_SCRIPT_BYTES.toLocaleString('en')} (${MAX_SCRIPT_BYTES / 1024} KiB) are allowed`,
+      message: `the script is ${bytes.toLocaleString('en')} bytes long; at most ${MAX_SCRIPT_BYTES.toLocaleString('en')} (${MAX_SCRIPT_BYTES / 1024} KiB) are allowed`,
       hint: 'remove the actions and layout entries it does not need, or split the work across scripts',
     };
     return { script: undefined, findings: [tooLarge] };
