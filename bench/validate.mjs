@@ -19,8 +19,8 @@ const BOUND_MS_PER_KB = Number(process.env.BOUND_MS_PER_KB ?? 2);
 /** Sizes in KB: the API's body limit is 64; files may be larger. */
 const SIZES_KB = (process.env.SIZES_KB ?? '8,16,32,64,128,256,512,1100').split(',').map(Number);
 const SHAPES = process.env.SHAPES?.split(',');
-/** Timed repetitions per size (the median counts), after one warm-up run. */
-const REPEAT = Number(process.env.REPEAT ?? 5);
+/** Timed repetitions per size (the median counts), after two warm-up runs. */
+const REPEAT = Number(process.env.REPEAT ?? 7);
 
 // A fixed pseudo-random sequence: every run builds the same scripts.
 let seed = 42;
@@ -158,8 +158,9 @@ function readBody(body) {
   return JSON.parse(JSON.stringify(JSON.parse(body), null, 2));
 }
 
-/** Median CPU ms and fastest wall ms of REPEAT runs of `work` (after a warm-up run), and its last result. */
+/** Median CPU ms and fastest wall ms of REPEAT runs of `work` (after two warm-up runs), and its last result. */
 function measure(work) {
+  work();
   let result = work();
   const walls = [];
   const cpus = [];
@@ -179,6 +180,11 @@ log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
+// Warm-up: every shape validated a few times, so that compiling the validator is not timed.
+for (const [shape, build] of Object.entries(SHAPE_BUILDERS)) {
+  const body = compact(shape, build(8));
+  for (let i = 0; i < 10; i++) validateBody(body);
+}
 const rows = [];
 let failed = 0;
 for (const [shape, build] of Object.entries(SHAPE_BUILDERS)) {
