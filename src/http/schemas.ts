@@ -1,11 +1,19 @@
 import { type TSchema, Type } from '@sinclair/typebox';
-import { AGENT_STATES, CALLBACK_STATES, CONTACT_STATES, DIRECTIONS, MEDIA_TYPES } from '../platform/model.js';
+import {
+  AGENT_STATES,
+  CALLBACK_STATES,
+  CONTACT_STATES,
+  DIRECTIONS,
+  MAX_ID,
+  MEDIA_TYPES,
+} from '../platform/model.js';
 import {
   AgentSchema,
   AuditEntrySchema,
   CallbackInputSchema,
   CallbackSchema,
   ContactSchema,
+  GivenIdSchema,
   IdSchema,
   SkillSchema,
 } from '../platform/resources.js';
@@ -13,8 +21,17 @@ import { FindingSchema } from '../script/finding.js';
 import { literals, Nullable } from '../typebox.js';
 
 const strict = { additionalProperties: false } as const;
-const IdText = Type.String({ pattern: '^[0-9]{1,15}$', description: 'A numeric ID' });
+
+/** A list's page size when the request names none, and the largest it may name. */
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+const IdText = Type.String({ pattern: `^[0-9]{1,${String(MAX_ID).length}}$`, description: 'A numeric ID' });
 const Id = IdSchema;
+/**
+ * A number in a query string, read by route-helpers.ts: as text here, because the schema
+ * validator turns `Infinity` and `1e400` into a number that passes every bound.
+ */
+const QueryNumber = (description: string) => Type.Optional(Type.String({ description }));
 
 export const ErrorBody = Type.Object({
   error: Type.Object({
@@ -43,8 +60,10 @@ export const Page = <T extends TSchema>(item: T) =>
   });
 
 export const PageQuery = {
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-  cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'From the previous page' })),
+  limit: QueryNumber(
+    `Items per page: a whole number from 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`,
+  ),
+  cursor: QueryNumber("The previous page's `nextCursor`"),
 };
 
 export const IdParams = Type.Object({ id: IdText }, strict);
@@ -95,8 +114,8 @@ export const CallbackQuery = Type.Object(
   {
     ...PageQuery,
     state: Type.Optional(literals(CALLBACK_STATES)),
-    skillId: Type.Optional(Id),
-    agentId: Type.Optional(Id),
+    skillId: QueryNumber('A skill ID'),
+    agentId: QueryNumber('An agent ID: callbacks targeted at that agent'),
   },
   strict,
 );
@@ -111,7 +130,7 @@ export const AgentStateBody = Type.Object({ state: literals(AGENT_STATES) }, str
 
 export const CreateSkillBody = Type.Object(
   {
-    id: Type.Optional(Id),
+    id: Type.Optional(GivenIdSchema),
     name: Type.String({ minLength: 1, maxLength: 200 }),
     mediaType: literals(MEDIA_TYPES),
     direction: literals(DIRECTIONS),

@@ -52,12 +52,26 @@ export interface OperationContext {
 /** System work by the scheduler: dispatching, routing, running scripts. */
 export const SCHEDULER: OperationContext = { channel: 'scheduler' };
 
-/** Parses an ID given as text ("5001", " 5001 ") into a positive safe integer, or undefined. */
+/**
+ * The range of every ID (contacts, callbacks, agents, skills, audit entries): 1 to 15 digits.
+ * The API's schemas and parseId accept exactly these, and JavaScript holds them exactly.
+ */
+export const MAX_ID = 999_999_999_999_999;
+/**
+ * The largest ID a new row may be given by hand (`POST /skills` with an `id`, a world's
+ * fixtures). The database numbers the rows it is not given an ID for from the largest ID + 1,
+ * so a hand-given ID must leave them room below MAX_ID: 999 trillion of it.
+ */
+export const MAX_GIVEN_ID = 999_999_999_999;
+const ID_TEXT = new RegExp(`^\\d{1,${String(MAX_ID).length}}$`);
+
+/** Parses an ID given as text ("5001", " 5001 ") or a number into an ID within 1…MAX_ID, or undefined. */
 export function parseId(text: string | number | null | undefined): number | undefined {
-  if (typeof text === 'number') return Number.isSafeInteger(text) && text > 0 ? text : undefined;
+  if (typeof text === 'number')
+    return Number.isInteger(text) && text > 0 && text <= MAX_ID ? text : undefined;
   if (typeof text !== 'string') return undefined;
   const t = text.trim();
-  if (!/^\d{1,15}$/.test(t)) return undefined;
+  if (!ID_TEXT.test(t)) return undefined;
   const n = Number(t);
   return n > 0 ? n : undefined;
 }

@@ -2,7 +2,15 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { Selectable } from 'kysely';
 import type { AgentTable, AuditTable, CallbackTable, ContactTable, SkillTable } from '../storage/schema.js';
 import { literals, Nullable } from '../typebox.js';
-import { AGENT_STATES, CALLBACK_STATES, CONTACT_STATES, DIRECTIONS, MEDIA_TYPES } from './model.js';
+import {
+  AGENT_STATES,
+  CALLBACK_STATES,
+  CONTACT_STATES,
+  DIRECTIONS,
+  MAX_GIVEN_ID,
+  MAX_ID,
+  MEDIA_TYPES,
+} from './model.js';
 
 /**
  * The resources as the platform hands them out — the HTTP API's responses, a simulation's world,
@@ -82,8 +90,14 @@ export const AuditEntrySchema = Type.Object({
 });
 export type AuditEntry = Static<typeof AuditEntrySchema>;
 
-/** IDs fit a PostgreSQL bigint and a JavaScript number exactly. */
-export const IdSchema = Type.Integer({ minimum: 1, maximum: 999_999_999_999_999 });
+/** An ID (model.ts MAX_ID): it fits a PostgreSQL bigint and a JavaScript number exactly. */
+export const IdSchema = Type.Integer({ minimum: 1, maximum: MAX_ID });
+/** The ID of a new row given by hand: low enough that the IDs the database gives out stay IDs. */
+export const GivenIdSchema = Type.Integer({
+  minimum: 1,
+  maximum: MAX_GIVEN_ID,
+  description: `At most ${MAX_GIVEN_ID.toLocaleString('en')}: the IDs given out after it must stay in range`,
+});
 
 /** The fields of a new callback, as the API's create body and a world file take them. */
 export const CallbackInputSchema = Type.Object(

@@ -14,6 +14,7 @@ import {
   CallbackInputSchema,
   CallbackSchema,
   ContactSchema,
+  GivenIdSchema,
   IdSchema,
   SkillSchema,
 } from './resources.js';
@@ -79,7 +80,7 @@ export const WorldSchema = Type.Object(
       Type.Array(
         Type.Object(
           {
-            id: IdSchema,
+            id: GivenIdSchema,
             name: Type.String({ minLength: 1 }),
             mediaType: skill.mediaType,
             direction: skill.direction,
@@ -94,7 +95,7 @@ export const WorldSchema = Type.Object(
       Type.Array(
         Type.Object(
           {
-            id: IdSchema,
+            id: GivenIdSchema,
             username: Type.String({ minLength: 1 }),
             firstName: Optional(agent.firstName),
             lastName: Optional(agent.lastName),
@@ -112,7 +113,7 @@ export const WorldSchema = Type.Object(
       Type.Array(
         Type.Object(
           {
-            id: IdSchema,
+            id: GivenIdSchema,
             mediaType: contact.mediaType,
             state: Optional(contact.state),
             direction: Optional(contact.direction),
@@ -135,7 +136,7 @@ export const WorldSchema = Type.Object(
         Type.Object(
           {
             ...CallbackInputSchema.properties,
-            id: Optional(IdSchema),
+            id: Optional(GivenIdSchema),
             state: Optional(CallbackSchema.properties.state),
             contactId: Optional(Nullable(IdSchema)),
           },

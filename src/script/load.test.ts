@@ -145,6 +145,20 @@ describe('parseScriptText', () => {
     expect(locate(['actions', 0, 'properties', 'ContactID'])).toEqual({ line: 3, column: 5 });
   });
 
+  test('names the element a duplicate key is in, however far down a long array', () => {
+    const elements = Array.from({ length: 500 }, (_, i) => (i === 420 ? '{ "id": "a", "id": "b" }' : '{}'));
+    const { findings } = parseScriptText(`{ "actions": [\n${elements.join(',\n')}\n] }`);
+    expect(findings).toEqual([expect.objectContaining({ path: '$.actions[420].id', line: 422 })]);
+  });
+
+  test('locates a key written twice at its first member, in an object of many members', () => {
+    const members = Array.from({ length: 500 }, (_, i) => `"k${i}": ${i}`);
+    const { locate } = parseScriptText(`{\n${members.join(',\n')},\n"k7": 0\n}`);
+    expect(locate(['k7'])).toEqual({ line: 9, column: 1 });
+    expect(locate(['k499'])).toEqual({ line: 501, column: 1 });
+    expect(locate(['k500'])).toEqual({ line: 1, column: 1 });
+  });
+
   test('locates nothing in text that is not JSON', () => {
     expect(parseScriptText('{').locate([])).toBeUndefined();
   });

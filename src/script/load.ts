@@ -1,11 +1,4 @@
-import {
-  findNodeAtLocation,
-  getLocation,
-  type Node,
-  type ParseError,
-  parseTree,
-  printParseErrorCode,
-} from 'jsonc-parser';
+import { getLocation, type Node, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { type Finding, type JsonPathSegments, jsonPath } from './finding.js';
 
 export interface Position {
@@ -120,35 +113,28 @@ function malformed(text: string, starts: readonly number[], explained: Explained
   };
 }
 
-function pathOf(node: Node): (string | number)[] {
-  const path: (string | number)[] = [];
-  for (let n = node; n.parent; n = n.parent) {
-    const parent = n.parent;
-    if (parent.type === 'property' && parent.children?.[0] !== n) path.unshift(parent.children?.[0]?.value);
-    else if (parent.type === 'array') path.unshift(parent.children?.indexOf(n) ?? 0);
-  }
-  return path;
-}
-
 /** Keys written twice in one object: JSON.parse silently keeps the last one. */
 function duplicateKeys(root: Node, starts: readonly number[]): Finding[] {
   const findings: Finding[] = [];
-  // Iterative: a deeply nested file must not overflow the stack.
-  const pending = [root];
-  for (let node = pending.pop(); node; node = pending.pop()) {
-    if (node.type === 'array') for (const child of node.children ?? []) pending.push(child);
+  // Iterative, each node with its path: a deeply nested or wide file costs one pass, no stack.
+  const pending: Array<[Node, JsonPathSegments]> = [[root, []]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, path] = next;
+    if (node.type === 'array') {
+      for (const [i, child] of (node.children ?? []).entries()) pending.push([child, [...path, i]]);
+    }
     if (node.type !== 'object') continue;
     const seen = new Set<string>();
     for (const member of node.children ?? []) {
       const [key, value] = member.children ?? [];
-      if (value) pending.push(value);
       if (typeof key?.value !== 'string') continue;
       const name: string = key.value;
+      if (value) pending.push([value, [...path, name]]);
       if (seen.has(name)) {
         findings.push({
           severity: 'warning',
           actionId: null,
-          path: jsonPath([...pathOf(node), name]),
+          path: jsonPath([...path, name]),
           message: `'${name}' is written twice in the same object; only the last one counts`,
           hint: 'remove one of them',
           ...positionAt(starts, member.offset),
@@ -158,6 +144,37 @@ function duplicateKeys(root: Node, starts: readonly number[]): Finding[] {
     }
   }
   return findings;
+}
+
+/**
+ * The node at `path` (an object's member by its first key of that name, like jsonc-parser's
+ * findNodeAtLocation), with each object's members indexed once: finding many paths in a wide
+ * object costs one pass over it, not one per path.
+ */
+function nodeFinder(root: Node): (path: JsonPathSegments) => Node | undefined {
+  const members = new WeakMap<Node, Map<string, Node>>();
+  const membersOf = (object: Node) => {
+    let index = members.get(object);
+    if (!index) {
+      index = new Map();
+      for (const member of object.children ?? []) {
+        const [key, value] = member.children ?? [];
+        if (typeof key?.value === 'string' && value && !index.has(key.value)) index.set(key.value, value);
+      }
+      members.set(object, index);
+    }
+    return index;
+  };
+  return (path) => {
+    let node: Node | undefined = root;
+    for (const segment of path) {
+      if (!node) return undefined;
+      if (typeof segment === 'string')
+        node = node.type === 'object' ? membersOf(node).get(segment) : undefined;
+      else node = node.type === 'array' ? node.children?.[segment] : undefined;
+    }
+    return node;
+  };
 }
 
 /**
@@ -205,9 +222,10 @@ export function parseScriptText(text: string): ParsedText {
     const explained = { message: (error as Error).message, hint: null, offset: 0 };
     return { value: undefined, findings: [malformed(source, starts, explained)], locate: none };
   }
+  const find = nodeFinder(root);
   const locate = (path: JsonPathSegments): Position | undefined => {
     for (let n = path.length; n >= 0; n--) {
-      const node = findNodeAtLocation(root, path.slice(0, n));
+      const node = find(path.slice(0, n));
       if (node)
         return positionAt(starts, node.parent?.type === 'property' ? node.parent.offset : node.offset);
     }

@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { actions } from '../actions/registry.js';
 import type { Finding } from './finding.js';
-import { hasErrors, validateScript, validateScriptText } from './validate.js';
+import {
+  hasErrors,
+  MAX_FINDINGS,
+  MAX_SCRIPT_ACTIONS,
+  MAX_SCRIPT_BYTES,
+  validateScript,
+  validateScriptText,
+} from './validate.js';
 
 type Action = Record<string, unknown>;
 
@@ -912,6 +919,152 @@ describe('validateScriptText', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('limits', () => {
+  const text = (value: unknown) => JSON.stringify(value, null, 2);
+  /** `n` ASSIGNs in a chain from BEGIN to END: a valid script of n + 2 actions. */
+  const chain = (n: number) =>
+    script(
+      Array.from({ length: n }, (_, i) => ({
+        id: `a${i}`,
+        action: 'ASSIGN',
+        properties: { Variable: 'v', Value: 'x' },
+        branches: { Default: i + 1 < n ? `a${i + 1}` : 'end' },
+      })),
+    );
+  /** Pseudo-random ids of 64 characters (the longest allowed): alike in length, unlike in content. */
+  const longIds = (n: number) => {
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor((seed / 2_147_483_648) * 36)]!;
+    };
+    return Array.from({ length: n }, () => Array.from({ length: 64 }, next).join(''));
+  };
+
+  test('refuses a script over the size limit with one error, without parsing it', () => {
+    const over = `{"name":"x","description":"${'d'.repeat(MAX_SCRIPT_BYTES)}","actions":[`;
+    const { script: parsed, findings } = validateScriptText(over, actions);
+    expect(parsed).toBeUndefined();
+    expect(findings).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        path: '$',
+        message: expect.stringMatching(
+          /^the script is 524,3\d\d bytes long; at most 524,288 \(512 KiB\) are allowed$/,
+        ),
+      }),
+    ]);
+  });
+
+  test('counts the size in bytes of UTF-8, so a text of fewer characters can still be too large', () => {
+    const euros = '€'.repeat(Math.ceil(MAX_SCRIPT_BYTES / 3));
+    const source = text({ ...chain(1), description: euros });
+    expect(source.length).toBeLessThan(MAX_SCRIPT_BYTES);
+    const { findings } = validateScriptText(source, actions);
+    expect(findings).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        message: expect.stringMatching(/^the script is [\d,]+ bytes/),
+      }),
+    ]);
+    const under = text({ ...chain(1), description: 'd'.repeat(MAX_SCRIPT_BYTES - 1000) });
+    expect(validateScriptText(under, actions)).toEqual({ script: JSON.parse(under), findings: [] });
+  });
+
+  test('refuses a script with more actions than allowed with one error, and takes one at the limit', () => {
+    expect(validate(chain(MAX_SCRIPT_ACTIONS - 2))).toEqual([]);
+    expect(validate(chain(MAX_SCRIPT_ACTIONS - 1))).toEqual([
+      {
+        severity: 'error',
+        actionId: null,
+        path: '$.actions',
+        message: `the script has 1,001 actions; at most ${MAX_SCRIPT_ACTIONS.toLocaleString('en')} are allowed`,
+        hint: 'remove the actions it does not need, or split the work across scripts',
+      },
+    ]);
+  });
+
+  // The attack: every action branches to ids no action has, each as long as the real ids and
+  // close to one of them, so that every hint would compare against every id. What comes back is
+  // bounded: at most MAX_FINDINGS findings, at most 100 of them with "did you mean", and one that
+  // counts what is not shown. (Its time is bench/validate.mjs's: no timed assertions here.)
+  test('answers a hostile script with bounded findings and hints, and a count of the rest', () => {
+    const ids = longIds(MAX_SCRIPT_ACTIONS - 1);
+    const near = (id: string) => `${id.slice(0, 30)}ZZ${id.slice(32)}`;
+    const hostile = {
+      name: 'hostile',
+      actions: [
+        { id: 'begin', action: 'BEGIN', branches: { Default: ids[0] } },
+        ...ids.map((id, i) => ({
+          id,
+          action: 'IF',
+          properties: { Expression: 'true' },
+          branches: { True: near(ids[(i * 7) % ids.length]!), False: `${near(id)}x` },
+        })),
+      ],
+    };
+    const source = text(hostile);
+    for (const findings of [validate(hostile), validateScriptText(source, actions).findings]) {
+      expect(findings).toHaveLength(MAX_FINDINGS);
+      const more = findings.at(-1)!;
+      expect(more).toEqual({
+        severity: 'error',
+        actionId: null,
+        path: '$',
+        message: expect.stringMatching(
+          /^[\d,]+ more findings not shown \([\d,]+ errors, [\d,]+ warnings\): at most 200 are reported$/,
+        ),
+        hint: 'fix the findings above and validate again',
+      });
+      const hidden = Number(/^([\d,]+) more/.exec(more.message)![1]!.replace(/,/g, ''));
+      expect(hidden + MAX_FINDINGS - 1).toBeGreaterThanOrEqual(2 * ids.length);
+      const hinted = findings.filter((f) => f.hint?.startsWith('did you mean'));
+      expect(hinted.length).toBeGreaterThan(0);
+      expect(hinted.length).toBeLessThanOrEqual(100);
+      expect(hasErrors(findings)).toBe(true);
+    }
+    // The first dangling target gets the hint a short script would give it.
+    expect(validate(hostile)).toContainEqual(
+      expect.objectContaining({
+        path: '$.actions[1].branches.True',
+        hint: `did you mean '${ids[0]!.slice(0, 60)}…'?`,
+      }),
+    );
+  });
+
+  test('counts hidden warnings as a warning: a script whose findings are all warnings stays valid', () => {
+    const unreachable = Array.from({ length: MAX_FINDINGS + 50 }, (_, i) => ({ id: `u${i}`, action: 'END' }));
+    const value = { ...chain(1), actions: [...chain(1).actions, ...unreachable] };
+    const { script: parsed, findings } = validateScriptText(text(value), actions);
+    expect(parsed).toEqual(value);
+    expect(findings).toHaveLength(MAX_FINDINGS);
+    expect(findings.at(-1)).toEqual(
+      expect.objectContaining({
+        severity: 'warning',
+        message: expect.stringMatching(/^51 more findings not shown \(51 warnings\)/),
+      }),
+    );
+    expect(hasErrors(findings)).toBe(false);
+    expect(hasErrors(findings, true)).toBe(true);
+  });
+
+  test('reports findings in file order before cutting them, wherever they come from', () => {
+    // Duplicate keys (found while parsing) and unreachable actions (found while validating) interleave.
+    const entries = Array.from(
+      { length: MAX_FINDINGS },
+      (_, i) => `{ "id": "u${i}", "action": "END", "caption": "a", "caption": "b" }`,
+    );
+    const source = `{ "name": "x", "actions": [ { "id": "b", "action": "BEGIN", "branches": { "Default": "e" } }, { "id": "e", "action": "END" },\n${entries.join(',\n')}\n] }`;
+    const { findings } = validateScriptText(source, actions);
+    expect(findings).toHaveLength(MAX_FINDINGS);
+    const lines = findings.slice(0, -1).map((f) => f.line!);
+    expect(lines).toEqual([...lines].sort((a, b) => a - b));
+    expect(findings[0]).toEqual(expect.objectContaining({ path: '$.actions[2]', line: 2 }));
+    expect(findings[1]).toEqual(expect.objectContaining({ path: '$.actions[2].caption', line: 2 }));
+    expect(findings.at(-2)).toEqual(expect.objectContaining({ path: '$.actions[101]', line: 101 }));
   });
 });
 

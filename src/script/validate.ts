@@ -4,7 +4,7 @@ import { type Finding, jsonPath } from './finding.js';
 import { parseScriptText } from './load.js';
 import { hasPlaceholder } from './placeholder.js';
 import { ACTION_ID_MAX_LENGTH, SCRIPT_NAME_MAX_LENGTH, SCRIPT_NAME_PATTERN } from './schema.js';
-import { suggest } from './suggest.js';
+import { type SuggestBudget, suggest } from './suggest.js';
 import { SCRIPT_TYPES, type Script, type ScriptType } from './types.js';
 
 type Segments = (string | number)[];
@@ -12,6 +12,32 @@ type Segments = (string | number)[];
 type Located = Omit<Finding, 'path' | 'line' | 'column'> & { at: Segments; literal?: boolean };
 type JsonObject = Record<string, unknown>;
 type Value = string | number | boolean;
+
+// The limits that keep validation roughly linear in the size of the script, whatever it holds
+// (docs/scripts.md, bench/validate.mjs): a script past a size limit is one error finding, found
+// before any other work; "did you mean" hints share a budget; the findings reported are capped.
+
+/** The largest script text read, in bytes of UTF-8 (formatting included). */
+export const MAX_SCRIPT_BYTES = 512 * 1024;
+/** The most actions a script may have. */
+export const MAX_SCRIPT_ACTIONS = 1000;
+/** The most findings reported; past it, the last one says how many more there are. */
+export const MAX_FINDINGS = 200;
+/** "Did you mean" hints per validation; later findings get their plain hint. */
+const MAX_HINTS = 100;
+/**
+ * Edit-distance cells (see suggest.ts; a few nanoseconds each) for all hints of one validation:
+ * a base and more per action, so hints cost at most in proportion to the script; and for one hint.
+ */
+const HINT_CELLS = 20_000;
+const HINT_CELLS_PER_ACTION = 500;
+const HINT_CELLS_EACH = 50_000;
+
+/** What hints may still do in one validation, shared by every reporter of it. */
+interface HintBudget {
+  hints: number;
+  cells: number;
+}
 
 /** Adds findings; paths are relative to what the reporter is about (the script, or one action). */
 interface Reporter {
@@ -21,9 +47,16 @@ interface Reporter {
   literal(at: Segments, message: string, hint?: string | null): void;
   /** A reporter for `actions[index]`: paths relative to it, findings carrying its id. */
   action(index: number, id: string | null): Reporter;
+  /** "did you mean …?" when a candidate is close to `word` and the hint budget allows looking. */
+  didYouMean(word: string, candidates: readonly string[], quoted?: boolean): string | undefined;
 }
 
-function reporter(found: Located[], base: Segments = [], actionId: string | null = null): Reporter {
+function reporter(
+  found: Located[],
+  budget: HintBudget,
+  base: Segments = [],
+  actionId: string | null = null,
+): Reporter {
   const add =
     (severity: Finding['severity'], literal = false) =>
     (at: Segments, message: string, hint?: string | null) => {
@@ -40,7 +73,16 @@ function reporter(found: Located[], base: Segments = [], actionId: string | null
     error: add('error'),
     warning: add('warning'),
     literal: add('error', true),
-    action: (index, id) => reporter(found, ['actions', index], id),
+    action: (index, id) => reporter(found, budget, ['actions', index], id),
+    didYouMean(word, candidates, quoted = false) {
+      if (budget.hints <= 0 || budget.cells <= 0) return undefined;
+      budget.hints--;
+      const cells: SuggestBudget = { cells: Math.min(budget.cells, HINT_CELLS_EACH) };
+      const before = cells.cells;
+      const s = suggest(word, candidates, cells);
+      budget.cells -= before - cells.cells;
+      return s === undefined ? undefined : `did you mean ${quoted ? quote(s) : s}?`;
+    },
   };
 }
 
@@ -82,11 +124,6 @@ function describe(v: unknown): string {
   return typeof v === 'string' ? quote(v) : String(v);
 }
 
-function didYouMean(word: string, candidates: readonly string[], quoted = false): string | undefined {
-  const s = suggest(word, candidates);
-  return s === undefined ? undefined : `did you mean ${quoted ? quote(s) : s}?`;
-}
-
 function checkFields(
   o: JsonObject,
   allowed: readonly string[],
@@ -96,7 +133,7 @@ function checkFields(
 ) {
   for (const key of Object.keys(o)) {
     if (allowed.includes(key)) continue;
-    const hint = didYouMean(key, allowed) ?? `${what} has: ${allowed.join(', ')}`;
+    const hint = r.didYouMean(key, allowed) ?? `${what} has: ${allowed.join(', ')}`;
     r.error([...at, key], `unknown field ${quote(key)} in ${what}`, hint);
   }
 }
@@ -136,7 +173,7 @@ function checkScriptType(script: JsonObject, r: Reporter): ScriptType | undefine
   const known = SCRIPT_TYPES.find((t) => t === mediaType);
   if (known) return known;
   if (typeof mediaType !== 'string') return void checkText(script, 'mediaType', r);
-  const hint = didYouMean(mediaType, SCRIPT_TYPES) ?? `use one of ${SCRIPT_TYPES.join(', ')}`;
+  const hint = r.didYouMean(mediaType, SCRIPT_TYPES) ?? `use one of ${SCRIPT_TYPES.join(', ')}`;
   r.error(['mediaType'], `unknown mediaType ${quote(mediaType)}`, hint);
 }
 
@@ -255,6 +292,7 @@ function checkLayout(script: JsonObject, ids: ReadonlySet<string> | undefined, r
       ['layout'],
       `layout must be an object of action id → { "x", "y" }, not ${describe(layout)}`,
     );
+  const candidates = ids ? [...ids] : [];
   for (const [key, position] of Object.entries(layout)) {
     const at = ['layout', key];
     if (!isObject(position)) {
@@ -274,7 +312,7 @@ function checkLayout(script: JsonObject, ids: ReadonlySet<string> | undefined, r
       r.warning(
         at,
         `layout entry ${quote(key)} is for no action`,
-        didYouMean(key, [...ids], true) ?? 'remove it',
+        r.didYouMean(key, candidates, true) ?? 'remove it',
       );
     }
   }
@@ -312,7 +350,7 @@ function checkPropertyValues(node: Node, properties: Record<string, Value>, cont
       r.error(
         ['properties', key],
         `${node.name} has no property ${quote(key)}`,
-        didYouMean(key, names) ?? list,
+        r.didYouMean(key, names) ?? list,
       );
     } else if (earlier) {
       r.error(
@@ -337,7 +375,7 @@ function checkPropertyValues(node: Node, properties: Record<string, Value>, cont
     if (blank || (spec.kind !== 'expression' && hasPlaceholder(text))) continue;
     if (spec.enum && !spec.enum.some((e) => e.toLowerCase() === text.trim().toLowerCase())) {
       const message = `${name} ${quote(text)} is not one of ${spec.enum.join(', ')}`;
-      r.literal(where(name), message, didYouMean(text.trim(), spec.enum));
+      r.literal(where(name), message, r.didYouMean(text.trim(), spec.enum));
     }
     const reason = spec.checkLiteral?.(text);
     if (reason !== undefined) r.literal(where(name), literalProblem(name, text, reason));
@@ -378,7 +416,7 @@ function checkBranchNames(node: Node, written: readonly string[], contract: Acti
     const earlier = canonical === undefined ? undefined : wired.get(canonical);
     if (canonical === undefined) {
       const hint =
-        didYouMean(key, branchSpellings(contract)) ?? `${node.name} branches: ${declared.join(', ')}`;
+        r.didYouMean(key, branchSpellings(contract)) ?? `${node.name} branches: ${declared.join(', ')}`;
       r.error(['branches', key], `${node.name} has no branch ${quote(key)}`, hint);
     } else if (earlier !== undefined) {
       r.error(
@@ -455,7 +493,7 @@ function checkTargets(nodes: readonly Node[], byId: ReadonlyMap<string, Node>) {
   for (const node of nodes) {
     for (const [branch, target] of Object.entries(node.targets ?? {})) {
       if (byId.has(target)) continue;
-      const hint = didYouMean(target, ids, true) ?? 'wire it to an existing action id';
+      const hint = node.report.didYouMean(target, ids, true) ?? 'wire it to an existing action id';
       node.report.error(
         ['branches', branch],
         `branch ${branch} goes to ${quote(target)}, but no action has that id`,
@@ -537,7 +575,8 @@ function checkActions(
   for (const node of nodes) {
     const { contract } = node;
     if (!contract) {
-      const hint = didYouMean(node.written, catalog.names()) ?? `known actions: ${known.join(', ')}`;
+      const hint =
+        node.report.didYouMean(node.written, catalog.names()) ?? `known actions: ${known.join(', ')}`;
       node.report.error(['action'], `unknown action ${quote(node.written)}`, hint);
       continue;
     }
@@ -552,7 +591,9 @@ function checkActions(
 
 function collect(value: unknown, catalog: ActionCatalog): Located[] {
   const found: Located[] = [];
-  const r = reporter(found);
+  const actions = isObject(value) ? own(value, 'actions') : undefined;
+  const count = Array.isArray(actions) ? actions.length : 0;
+  const r = reporter(found, { hints: MAX_HINTS, cells: HINT_CELLS + HINT_CELLS_PER_ACTION * count });
   if (!isObject(value)) {
     r.error(
       [],
@@ -561,11 +602,18 @@ function collect(value: unknown, catalog: ActionCatalog): Located[] {
     );
     return found;
   }
+  if (count > MAX_SCRIPT_ACTIONS) {
+    r.error(
+      ['actions'],
+      `the script has ${count.toLocaleString('en')} actions; at most ${MAX_SCRIPT_ACTIONS.toLocaleString('en')} are allowed`,
+      'remove the actions it does not need, or split the work across scripts',
+    );
+    return found;
+  }
   checkFields(value, SCRIPT_FIELDS, 'a script', r);
   checkName(value, r);
   const scriptType = checkScriptType(value, r);
   checkText(value, 'description', r);
-  const actions = own(value, 'actions');
   if (actions === undefined)
     r.error([], 'the script has no actions', 'add "actions": [ … ], starting with BEGIN');
   else if (!Array.isArray(actions))
@@ -593,11 +641,50 @@ const toFinding = ({ severity, actionId, at, message, hint }: Located): Finding 
 });
 
 /**
+ * At most MAX_FINDINGS: the first ones, and one that counts the rest. It is an error when any
+ * of the rest is, so the script is invalid exactly when all its findings would make it so.
+ */
+function capped(findings: Finding[]): Finding[] {
+  if (findings.length <= MAX_FINDINGS) return findings;
+  const hidden = findings.slice(MAX_FINDINGS - 1);
+  const errors = hidden.filter((f) => f.severity === 'error').length;
+  const warnings = hidden.length - errors;
+  const counts = [errors > 0 ? plural(errors, 'error') : '', warnings > 0 ? plural(warnings, 'warning') : '']
+    .filter(Boolean)
+    .join(', ');
+  const more: Finding = {
+    severity: errors > 0 ? 'error' : 'warning',
+    actionId: null,
+    path: '$',
+    message: `${hidden.length.toLocaleString('en')} more findings not shown (${counts}): at most ${MAX_FINDINGS} are reported`,
+    hint: 'fix the findings above and validate again',
+  };
+  return [...findings.slice(0, MAX_FINDINGS - 1), more];
+}
+
+const plural = (n: number, what: string) => `${n.toLocaleString('en')} ${what}${n === 1 ? '' : 's'}`;
+
+/** Bytes of `text` as UTF-8, counted without encoding it. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
  * Checks a parsed script against the format and the actions' contracts (DESIGN §3.4). Never
- * throws on input: every problem is a finding, and all of them are reported.
+ * throws on input: every problem is a finding, and all of them are reported up to MAX_FINDINGS.
  */
 export function validateScript(value: unknown, catalog: ActionCatalog): Finding[] {
-  return collect(value, catalog).map(toFinding);
+  return capped(collect(value, catalog).map(toFinding));
 }
 
 export interface ValidateOptions {
@@ -614,14 +701,27 @@ export function validateScriptText(
   catalog: ActionCatalog,
   options: ValidateOptions = {},
 ): { script: Script | undefined; findings: Finding[] } {
+  const bytes = utf8Length(text);
+  if (bytes > MAX_SCRIPT_BYTES) {
+    const tooLarge: Finding = {
+      severity: 'error',
+      actionId: null,
+      path: '$',
+      message: `the script is ${bytes.toLocaleString('en')} bytes long; at most ${MAX_SCRIPT_BYTES.toLocaleString('en')} (${MAX_SCRIPT_BYTES / 1024} KiB) are allowed`,
+      hint: 'remove the actions and layout entries it does not need, or split the work across scripts',
+    };
+    return { script: undefined, findings: [tooLarge] };
+  }
   const parsed = parseScriptText(text);
   if (hasErrors(parsed.findings)) return { script: undefined, findings: parsed.findings };
   const located = collect(parsed.value, catalog).map((f) => ({
     ...toFinding(f.literal && options.literalsAsWarnings ? { ...f, severity: 'warning' } : f),
     ...parsed.locate(f.at),
   }));
-  const findings = [...parsed.findings, ...located].sort(
-    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+  const findings = capped(
+    [...parsed.findings, ...located].sort(
+      (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+    ),
   );
   return { script: hasErrors(findings) ? undefined : (parsed.value as Script), findings };
 }

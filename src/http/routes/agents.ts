@@ -17,10 +17,8 @@ export function agentRoutes(api: Api, platform: Platform) {
         response: { 200: Page(Agent), ...errors(400) },
       },
     },
-    async (request) => {
-      const { limit = 100 } = request.query;
-      return page(unwrap(await platform.read.agents(pageQuery(request.query), viaApi(request))), limit);
-    },
+    async (request) =>
+      page(unwrap(await platform.read.agents(pageQuery(request.query), viaApi(request))), request.query),
   );
 
   api.get(

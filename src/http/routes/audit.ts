@@ -15,9 +15,7 @@ export function auditRoutes(api: Api, platform: Platform) {
         response: { 200: Page(AuditEntry), ...errors(400) },
       },
     },
-    async (request) => {
-      const { limit = 100 } = request.query;
-      return page(unwrap(await platform.read.audit(pageQuery(request.query), viaApi(request))), limit);
-    },
+    async (request) =>
+      page(unwrap(await platform.read.audit(pageQuery(request.query), viaApi(request))), request.query),
   );
 }

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Platform } from '../../platform/platform.js';
 import { HttpError, unwrap } from '../http-error.js';
-import { type Api, errors, page, pageQuery, viaApi } from '../route-helpers.js';
+import { type Api, errors, page, pageQuery, queryId, viaApi } from '../route-helpers.js';
 import {
   Callback,
   CallbackQuery,
@@ -59,7 +59,9 @@ export function callbackRoutes(api: Api, platform: Platform) {
       },
     },
     async (request) => {
-      const { limit = 100, state, skillId, agentId } = request.query;
+      const { state } = request.query;
+      const skillId = queryId(request.query.skillId, 'skillId');
+      const agentId = queryId(request.query.agentId, 'agentId');
       const rows = await platform.read.callbacks(
         {
           ...pageQuery(request.query),
@@ -69,7 +71,7 @@ export function callbackRoutes(api: Api, platform: Platform) {
         },
         viaApi(request),
       );
-      return page(unwrap(rows), limit);
+      return page(unwrap(rows), request.query);
     },
   );
 

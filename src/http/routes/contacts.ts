@@ -42,12 +42,12 @@ export function contactRoutes(api: Api, platform: Platform) {
       },
     },
     async (request) => {
-      const { limit = 100, state } = request.query;
+      const { state } = request.query;
       const rows = await platform.read.contacts(
         { ...pageQuery(request.query), ...(state === undefined ? {} : { state }) },
         viaApi(request),
       );
-      return page(unwrap(rows), limit);
+      return page(unwrap(rows), request.query);
     },
   );
 

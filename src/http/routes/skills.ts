@@ -17,10 +17,8 @@ export function skillRoutes(api: Api, platform: Platform) {
         response: { 200: Page(Skill), ...errors(400) },
       },
     },
-    async (request) => {
-      const { limit = 100 } = request.query;
-      return page(unwrap(await platform.read.skills(pageQuery(request.query), viaApi(request))), limit);
-    },
+    async (request) =>
+      page(unwrap(await platform.read.skills(pageQuery(request.query), viaApi(request))), request.query),
   );
 
   api.post(
