@@ -68,6 +68,26 @@ export const AgentSchema = Type.Object({
 });
 export type Agent = Static<typeof AgentSchema>;
 
+const Count = (minimum: number, maximum: number, description: string) =>
+  Type.Integer({ minimum, maximum, description });
+
+/** The business unit's settings (DESIGN §2; docs/security.md for the budgets), with their bounds. */
+export const BusinessUnitSchema = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  timeZone: Type.String(),
+  defaultCountry: Type.String({ pattern: '^[A-Za-z]{2}$' }),
+  callbackHorizonDays: Count(1, 3650, 'How far ahead a callback may be scheduled'),
+  agentWaitSeconds: Type.Integer({ minimum: 0 }),
+  strictPhoneNumbers: Type.Boolean(),
+  runCpuMsPerEvent: Count(10, 60_000, 'CPU ms a script run may spend on one event'),
+  runCpuMsTotal: Count(10, 3_600_000, 'CPU ms a script run may spend over its life'),
+  runMaxSteps: Count(100, 100_000_000, 'Actions a script run may run over its life'),
+  runMaxResumes: Count(1, 1_000_000, 'Times a script run may resume (after a WAIT, by a signal)'),
+  runMaxLeaseExpiries: Count(1, 100, 'Lease expiries (a crash loop) before a run is quarantined'),
+  maxPendingSignals: Count(1, 10_000, 'Signals that may wait for one run'),
+  handleLifetimeSeconds: Count(60, 2_592_000, 'How long a security user stays valid'),
+});
+
 export const SkillSchema = Type.Object({
   id: Type.Integer(),
   name: Type.String(),

@@ -517,6 +517,30 @@ describe('loading a world', () => {
     expect(loaded.message).not.toMatch(/\n/);
   });
 
+  it('takes the business unit’s budgets within their bounds, and refuses one outside them', async () => {
+    const budgets = { maxPendingSignals: 2, runCpuMsPerEvent: 50, handleLifetimeSeconds: 600 };
+    const store = await openSqliteStore(':memory:');
+    try {
+      const platform = createPlatform({
+        store,
+        clock: createSimulatedClock(Date.parse('2026-11-23T08:00:00Z')),
+      });
+      const world = baseWorld();
+      expect(
+        await platform.loadWorld({ ...world, businessUnit: { ...world.businessUnit, ...budgets } }),
+      ).toEqual({
+        ok: true,
+        value: undefined,
+      });
+      expect(await platform.businessUnit()).toMatchObject(budgets);
+    } finally {
+      await store.close();
+    }
+    const refused = await load({ ...baseWorld(), businessUnit: { maxPendingSignals: 0 } });
+    expect(refused).toMatchObject({ ok: false, code: 'InvalidWorld' });
+    if (!refused.ok) expect(refused.message).toContain('/businessUnit/maxPendingSignals');
+  });
+
   it('rejects an unknown permission, naming where it is and what it got', async () => {
     const w = baseWorld();
     w.securityProfiles[0] = { name: 'Supervisor', permissions: ['contacts:end', 'contacts:nuke'] };

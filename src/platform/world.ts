@@ -11,6 +11,7 @@ import { parseInstant } from './instant.js';
 import { type CallbackState, PERMISSIONS } from './model.js';
 import {
   AgentSchema,
+  BusinessUnitSchema,
   CallbackInputSchema,
   CallbackSchema,
   ContactSchema,
@@ -55,19 +56,7 @@ export const WorldSchema = Type.Object(
         description: 'Script files the skills run, relative to the world file; deployed before it loads',
       }),
     ),
-    businessUnit: Optional(
-      Type.Object(
-        {
-          name: Optional(Type.String({ minLength: 1 })),
-          timeZone: Optional(Type.String()),
-          defaultCountry: Optional(Type.String({ pattern: '^[A-Za-z]{2}$' })),
-          callbackHorizonDays: Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
-          agentWaitSeconds: Optional(Type.Integer({ minimum: 0 })),
-          strictPhoneNumbers: Optional(Type.Boolean()),
-        },
-        strict,
-      ),
-    ),
+    businessUnit: Optional(Type.Partial(BusinessUnitSchema, strict)),
     securityProfiles: Optional(
       Type.Array(
         Type.Object(
