@@ -16,6 +16,7 @@ import type { Platform } from '../platform/platform.js';
 import { oneLine } from '../text.js';
 import { HttpError } from './http-error.js';
 import type { Metrics } from './metrics.js';
+import { createRefusalLog } from './refusal-log.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
 import { callbackRoutes } from './routes/callbacks.js';
@@ -42,6 +43,8 @@ export interface AppOptions {
   log: Logger;
   /** Largest request body in bytes; larger is 413. Default 64 KiB. */
   bodyLimit?: number;
+  /** Refused requests audited one by one per client address and minute; then one summary. Default 60. */
+  refusalsAuditedPerMinute?: number;
 }
 
 export type App = FastifyInstance;
@@ -143,8 +146,16 @@ function toHttpError(error: FastifyError | HttpError | Error): HttpError {
 /** The HTTP API (DESIGN §6) over the platform: the same operations the actions and the CLI use. */
 export async function buildApp(options: AppOptions): Promise<App> {
   const { platform, metrics, log } = options;
+  const refusals = createRefusalLog({
+    clock: platform.clock,
+    perWindow: options.refusalsAuditedPerMinute ?? 60,
+    windowMs: 60_000,
+    maxAddresses: 10_000,
+  });
   /** A refused request is audited; an audit that fails (the database down) does not change the answer. */
   const auditRefusal = async (request: FastifyRequest, answer: HttpError) => {
+    const decision = refusals.decide(request.ip);
+    if (decision === 'skip') return;
     const actor = (request as { actor?: Actor | null }).actor ?? undefined;
     try {
       await platform.recordRefusal(
@@ -154,7 +165,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
           route: request.routeOptions.url ?? request.url.split('?')[0] ?? '',
           status: answer.status,
           code: answer.code,
-          message: answer.message,
+          message:
+            decision === 'summarize'
+              ? `${answer.message} (more refusals from ${request.ip} this minute are not audited one by one)`
+              : answer.message,
         },
       );
     } catch (err) {

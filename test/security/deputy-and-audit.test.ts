@@ -175,6 +175,21 @@ describeEachStore('security: a script cannot be pointed elsewhere, and every act
     ]);
   });
 
+  it('a flood of refused requests costs the audit one summary per minute, not a row each', async () => {
+    const mark = await target.auditMark();
+    for (let i = 0; i < 200; i++)
+      expect((await target.request(null, { path: '/api/v1/agents' })).status).toBe(401);
+    const refused = (await target.audit(mark)).filter((e) => e.action === 'request.refused');
+    // 60 a minute, one by one, then one summary; the flood may straddle two minutes.
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeLessThanOrEqual(122);
+    expect(
+      refused.some((e) =>
+        String((e.details as { message: string }).message).includes('not audited one by one'),
+      ),
+    ).toBe(true);
+  });
+
   it('the audit holds what changed: script bodies by hash, a contact’s script and variables, old and new values of an edit', async () => {
     const mark = await target.auditMark();
     const script = (description: string) => ({
