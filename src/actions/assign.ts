@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import { compileExpression, toNumber } from '../script/expression.js';
+import { compileExpression, TextTooLong, toNumber } from '../script/expression.js';
 import { compileTemplate, type VariableReader } from '../script/template.js';
 import { defineAction, failure } from './action.js';
 import { ALL_SCRIPT_TYPES, DEFAULT_BRANCH } from './control.js';
@@ -67,7 +67,14 @@ export const assign = defineAction<Prepared>({
     return { variable: p.Variable ?? '', type, value: compileTemplate(source) };
   },
   run(ctx, _p, { variable, type, value }) {
-    const raw = value(ctx.variables);
+    let raw: unknown;
+    try {
+      raw = value(ctx.variables);
+    } catch (error) {
+      // Building a text beyond MAX_TEXT_LENGTH was refused: a value too long, as Overflow says.
+      if (!(error instanceof TextTooLong)) throw error;
+      return failure(type === 'Numeric' ? 'Default' : 'Overflow', `value for ${variable}: ${error.message}`);
+    }
     let result: unknown = raw;
     if (type === 'Numeric') {
       result = toNumber(raw);

@@ -44,6 +44,8 @@ export type PlatformEvent =
   | { type: 'script.deployed'; at: number; name: string }
   /** A contact's script was queued to run: a server process should claim it. */
   | { type: 'run.queued'; at: number; contactId: number; script: string }
+  /** A run crash-looped (its lease ran out `leaseExpiries` times) and was taken out of the queue for good. */
+  | { type: 'run.quarantined'; at: number; contactId: number; script: string; leaseExpiries: number }
   /**
    * Routing passed over rows another transaction held locked (PostgreSQL): nothing is lost, but
    * routing should look again shortly. Not an event of the outside world; the scheduler acts on it.

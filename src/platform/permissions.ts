@@ -1,5 +1,5 @@
 import { fail } from '../result.js';
-import type { Actor, OperationContext, Permission } from './model.js';
+import { type Actor, type OperationContext, PERMISSIONS, type Permission } from './model.js';
 
 /**
  * What each operation asks of the actor's security profile: the one table. The platform checks it
@@ -60,4 +60,15 @@ export function authorize(ctx: OperationContext, operation: Operation, subjectAg
   if (rule.self && (subjectAgentId === 'unknown' || subjectAgentId === actor.agentId)) return undefined;
   if (can(actor, rule.permission)) return undefined;
   return fail('Unauthorized', `agent ${actor.agentId}'s security profile lacks ${rule.permission}`);
+}
+
+/** A stored permission list (JSON: a profile's, a script deployer's), as a set of known permissions. */
+export function parsePermissions(json: string | null): Set<Permission> {
+  if (json === null) return new Set();
+  return toPermissions(JSON.parse(json) as string[]);
+}
+
+/** The known permissions among `names`; unknown names grant nothing. */
+export function toPermissions(names: readonly string[]): Set<Permission> {
+  return new Set(names.filter((p): p is Permission => (PERMISSIONS as readonly string[]).includes(p)));
 }

@@ -388,8 +388,30 @@ export function createPlatform(options: PlatformOptions) {
      * what can run, then park or finish each run claimed.
      */
     runs: {
-      claim: (options: Omit<ClaimOptions, 'lockRows'>) =>
-        tx((db, now) => claimRuns(db, now, { ...options, lockRows })),
+      /**
+       * Claims what can run; a crash-looping run is quarantined instead (the business unit's
+       * runMaxLeaseExpiries) and its contact ended `ScriptQuarantined`, in the same transaction.
+       */
+      claim: (options: Omit<ClaimOptions, 'lockRows' | 'maxLeaseExpiries'>) =>
+        tx(async (db, now) => {
+          const { runMaxLeaseExpiries } = await getBusinessUnit(db);
+          const { claimed, quarantined } = await claimRuns(db, now, {
+            ...options,
+            lockRows,
+            maxLeaseExpiries: runMaxLeaseExpiries,
+          });
+          let freed = false;
+          for (const run of quarantined) {
+            // A contact already ended (its ONRELEASE was what crashed) answers ContactNotActive: nothing to do.
+            const ended = await endContact(db, now, run.contactId, 'ScriptQuarantined', {
+              ...SCHEDULER,
+              via: run.scriptName,
+            });
+            if (ended.ok && ended.value.agentId !== null) freed = true;
+          }
+          if (freed) await route(db, now);
+          return claimed;
+        }),
       park: (
         contactId: number,
         owner: string,

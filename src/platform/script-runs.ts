@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '../storage/store.js';
-import { describeActor } from './audit.js';
+import { describeActor, recordAudit } from './audit.js';
 import { recordEvents } from './events.js';
-import type { OperationContext } from './model.js';
+import { type OperationContext, SCHEDULER } from './model.js';
 
 /**
  * The script-run work queue, and the only code that reads or writes it. One `script_runs` row
@@ -13,7 +13,20 @@ import type { OperationContext } from './model.js';
  * Status: `pending` (to start), `running` (a process holds it until `lease_until`), `waiting`
  * (at a WAIT until `resume_at`), `stopped` (at STOP, until a signal or the release). A process
  * working through a slow batch renews the lease on what it has not reached yet.
+ *
+ * A run whose lease ran out too often (a crash loop: every process that takes it dies or stalls)
+ * is quarantined: `quarantined_at` set, never claimed again.
  */
+
+/** What a run has spent of its budgets over its life (business-unit settings; the runtime enforces them). */
+export interface RunSpent {
+  /** Actions run. */
+  steps: number;
+  /** Times it went on after a WAIT or was resumed by a signal. */
+  resumes: number;
+  /** Milliseconds the run computed (not what it awaited). */
+  cpuMs: number;
+}
 
 /** A run as a process claimed it: what to start with, or where it was parked, and what it is owed. */
 export interface ClaimedRun {
@@ -27,6 +40,15 @@ export interface ClaimedRun {
   released: boolean;
   /** Signals waiting to be delivered, oldest first. */
   signals: Array<{ id: number; params: string[] }>;
+  /** Spent before this claim, as saved when the run last parked. */
+  spent: RunSpent;
+}
+
+/** A run taken out of the queue for a crash loop; its contact is still to be ended (by the caller). */
+export interface QuarantinedRun {
+  contactId: number;
+  scriptName: string;
+  leaseExpiries: number;
 }
 
 /**
@@ -112,17 +134,31 @@ export interface ClaimOptions {
   limit: number;
   /** Row locks (PostgreSQL, several processes claim at once). */
   lockRows: boolean;
+  /** Lease expiries after which a run is quarantined instead of claimed (the business unit's runMaxLeaseExpiries). */
+  maxLeaseExpiries: number;
 }
 
 /**
  * Claims what can run now: runs to start, WAITs that are over, parked runs owed a release, STOPs
  * with a signal, and runs whose owner's lease ran out (it died). A WAIT is not interrupted by a
  * signal: the signal waits until the run parks at STOP.
+ *
+ * A run taken over from an expired lease counts a lease expiry; the one that reaches
+ * `maxLeaseExpiries` is quarantined instead, with an audit entry and a `run.quarantined` event,
+ * and returned for the caller to end its contact (contacts.ts, which imports this module) in the
+ * same transaction. With `lockRows` its contact is locked first, without waiting (this holds the
+ * run, which comes after the contact in the lock order): a contact another transaction holds is
+ * left for the next claim.
  */
-export async function claimRuns(db: Executor, now: number, options: ClaimOptions): Promise<ClaimedRun[]> {
+export async function claimRuns(
+  db: Executor,
+  now: number,
+  options: ClaimOptions,
+): Promise<{ claimed: ClaimedRun[]; quarantined: QuarantinedRun[] }> {
   let runnable = db
     .selectFrom('script_runs')
     .selectAll()
+    .where('quarantined_at', 'is', null)
     .where((eb) =>
       eb.or([
         eb('status', '=', 'pending'),
@@ -143,21 +179,36 @@ export async function claimRuns(db: Executor, now: number, options: ClaimOptions
     .orderBy('updated_at')
     .limit(options.limit);
   if (options.lockRows) runnable = runnable.forUpdate().skipLocked();
-  const rows = await runnable.execute();
-  if (rows.length === 0) return [];
+  const found = await runnable.execute();
+  const expired = new Set(found.filter((r) => r.status === 'running').map((r) => Number(r.contact_id)));
+  const crashLooping = found.filter(
+    (r) => expired.has(Number(r.contact_id)) && r.lease_expiries + 1 >= options.maxLeaseExpiries,
+  );
+  const quarantined = await quarantineRuns(db, now, crashLooping, options.lockRows);
+  // None of them is claimed: quarantined now, or left until its contact can be locked.
+  const notClaimed = new Set(crashLooping.map((r) => Number(r.contact_id)));
+  const rows = found.filter((r) => !notClaimed.has(Number(r.contact_id)));
+  if (rows.length === 0) return { claimed: [], quarantined };
   const ids = rows.map((r) => Number(r.contact_id));
   await db
     .updateTable('script_runs')
     .set({ status: 'running', owner: options.owner, lease_until: now + options.leaseMs, updated_at: now })
     .where('contact_id', 'in', ids)
     .execute();
+  const takenOver = ids.filter((id) => expired.has(id));
+  if (takenOver.length > 0)
+    await db
+      .updateTable('script_runs')
+      .set((eb) => ({ lease_expiries: eb('lease_expiries', '+', 1) }))
+      .where('contact_id', 'in', takenOver)
+      .execute();
   const signals = await db
     .selectFrom('script_run_signals')
     .select(['id', 'contact_id', 'params'])
     .where('contact_id', 'in', ids)
     .orderBy('id')
     .execute();
-  return rows.map((r) => ({
+  const claimed = rows.map((r) => ({
     contactId: Number(r.contact_id),
     scriptName: r.script_name,
     startVariables:
@@ -167,7 +218,79 @@ export async function claimRuns(db: Executor, now: number, options: ClaimOptions
     signals: signals
       .filter((s) => Number(s.contact_id) === Number(r.contact_id))
       .map((s) => ({ id: Number(s.id), params: JSON.parse(s.params) as string[] })),
+    spent: { steps: Number(r.steps), resumes: Number(r.resumes), cpuMs: Number(r.cpu_ms) },
   }));
+  return { claimed, quarantined };
+}
+
+/**
+ * Takes crash-looping runs out of the queue for good: never claimed again, kept as a record. With
+ * `lockRows`, only those whose contact could be locked at once; the others wait for a later claim.
+ */
+async function quarantineRuns(
+  db: Executor,
+  now: number,
+  runs: ReadonlyArray<{ contact_id: number; script_name: string; lease_expiries: number }>,
+  lockRows: boolean,
+): Promise<QuarantinedRun[]> {
+  if (runs.length === 0) return [];
+  let ids = runs.map((r) => Number(r.contact_id));
+  if (lockRows) {
+    const locked = await db
+      .selectFrom('contacts')
+      .select('id')
+      .where('id', 'in', ids)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    const lockedIds = new Set(locked.map((c) => Number(c.id)));
+    ids = ids.filter((id) => lockedIds.has(id));
+    if (ids.length === 0) return [];
+  }
+  await db
+    .updateTable('script_runs')
+    .set((eb) => ({
+      quarantined_at: now,
+      lease_expiries: eb('lease_expiries', '+', 1),
+      owner: null,
+      lease_until: null,
+      updated_at: now,
+    }))
+    .where('contact_id', 'in', ids)
+    .execute();
+  const quarantined = runs
+    .filter((r) => ids.includes(Number(r.contact_id)))
+    .map((r) => ({
+      contactId: Number(r.contact_id),
+      scriptName: r.script_name,
+      leaseExpiries: r.lease_expiries + 1,
+    }));
+  recordEvents(
+    db,
+    quarantined.map((q) => ({
+      type: 'run.quarantined' as const,
+      at: now,
+      contactId: q.contactId,
+      script: q.scriptName,
+      leaseExpiries: q.leaseExpiries,
+    })),
+  );
+  await recordAudit(
+    db,
+    now,
+    SCHEDULER,
+    quarantined.map((q) => ({
+      action: 'run.quarantined',
+      targetType: 'contact' as const,
+      targetId: q.contactId,
+      details: {
+        script: q.scriptName,
+        leaseExpiries: q.leaseExpiries,
+        reason: `its lease ran out ${q.leaseExpiries} times (runMaxLeaseExpiries): every process that ran it died or stalled`,
+      },
+    })),
+  );
+  return quarantined;
 }
 
 /**
@@ -203,7 +326,7 @@ export async function parkRun(
   now: number,
   contactId: number,
   owner: string,
-  parked: { status: 'waiting' | 'stopped'; resumeAt: number | null; snapshot: unknown },
+  parked: { status: 'waiting' | 'stopped'; resumeAt: number | null; snapshot: unknown; spent: RunSpent },
   consumedSignals: readonly number[],
 ): Promise<boolean> {
   const saved = await db
@@ -213,6 +336,10 @@ export async function parkRun(
       resume_at: parked.resumeAt,
       snapshot: JSON.stringify(parked.snapshot),
       start_variables: null,
+      // What the run has spent in all, this claim included: its budgets go on from there.
+      steps: parked.spent.steps,
+      resumes: parked.spent.resumes,
+      cpu_ms: Math.ceil(parked.spent.cpuMs),
       owner: null,
       lease_until: null,
       updated_at: now,
@@ -240,6 +367,7 @@ export async function finishRun(db: Executor, contactId: number, owner: string):
 export async function nextRunDue(db: Executor): Promise<number | null> {
   const row = await db
     .selectFrom('script_runs')
+    .where('quarantined_at', 'is', null)
     // A running run keeps the resume_at of the WAIT it left: only a waiting one's counts.
     .select((eb) => [
       eb.fn.min(eb.case().when('status', '=', 'waiting').then(eb.ref('resume_at')).end()).as('wait'),
@@ -248,4 +376,24 @@ export async function nextRunDue(db: Executor): Promise<number | null> {
     .executeTakeFirst();
   const times = [row?.wait, row?.lease].filter((t) => t != null).map(Number);
   return times.length === 0 ? null : Math.min(...times);
+}
+
+/** A contact's run: its ID (security users are bound to it), its script, and who started it. */
+export async function runOfContact(
+  db: Executor,
+  contactId: number,
+): Promise<{ runId: string | null; scriptName: string; startedBy: unknown } | undefined> {
+  const row = await db
+    .selectFrom('script_runs')
+    .select(['run_id', 'script_name', 'started_by'])
+    .where('contact_id', '=', contactId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  let startedBy: unknown = {};
+  try {
+    startedBy = JSON.parse(row.started_by);
+  } catch {
+    // A row written before started_by existed reads as nobody known.
+  }
+  return { runId: row.run_id, scriptName: row.script_name, startedBy };
 }

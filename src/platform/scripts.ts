@@ -7,8 +7,8 @@ import { hasErrors, validateScriptText } from '../script/validate.js';
 import type { Executor } from '../storage/store.js';
 import { describeActor, recordAudit } from './audit.js';
 import { recordEvents } from './events.js';
-import type { OperationContext } from './model.js';
-import { authorize } from './permissions.js';
+import type { OperationContext, Permission } from './model.js';
+import { authorize, parsePermissions } from './permissions.js';
 
 export interface DeployedScript {
   name: string;
@@ -97,4 +97,17 @@ export function validateScript(
 ): { valid: boolean; findings: Finding[] } {
   const { findings } = validateScriptText(text, catalog);
   return { valid: !hasErrors(findings), findings };
+}
+
+/** Who deployed a script and the permissions they held then: the most its security users may hold. */
+export async function deployerOf(
+  db: Executor,
+  name: string,
+): Promise<{ deployedBy: string; permissions: Set<Permission> } | undefined> {
+  const row = await db
+    .selectFrom('scripts')
+    .select(['deployed_by', 'deployer_permissions'])
+    .where('name', '=', name)
+    .executeTakeFirst();
+  return row && { deployedBy: row.deployed_by, permissions: parsePermissions(row.deployer_permissions) };
 }

@@ -5,7 +5,10 @@ import type { Executor } from '../storage/store.js';
 import { recordAudit } from './audit.js';
 import { getBusinessUnit } from './business-unit.js';
 import { type Actor, type OperationContext, PERMISSIONS, type Permission, parseId } from './model.js';
+import { parsePermissions, toPermissions } from './permissions.js';
 import { isValidTimeZone } from './schedule-date.js';
+import { runOfContact } from './script-runs.js';
+import { deployerOf } from './scripts.js';
 
 /**
  * A security user is what SETSECURITYUSER stores in a script variable: an opaque handle
@@ -96,50 +99,29 @@ interface RunRecord {
   deployer: Deployer | undefined;
 }
 
-// script_runs belongs to script-runs.ts; these two reads belong there too once that file can
-// take them (issue 8 was split across people, and that file was another's).
 async function runIdOf(db: Executor, contactId: number, options: HandleOptions): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('script_runs')
-    .select('run_id')
-    .where('contact_id', '=', contactId)
-    .executeTakeFirst();
-  if (row) return row.run_id ?? undefined;
+  const run = await runOfContact(db, contactId);
+  if (run) return run.runId ?? undefined;
   return options.detachedRun?.(contactId)?.runId;
 }
 
+/** The contact's run, with the script's deployer as recorded at its deploy. */
 async function runOf(
   db: Executor,
   contactId: number,
   options: HandleOptions,
 ): Promise<RunRecord | undefined> {
-  const row = await db
-    .selectFrom('script_runs')
-    .select(['run_id', 'script_name', 'started_by'])
-    .where('contact_id', '=', contactId)
-    .executeTakeFirst();
-  if (!row) {
+  const run = await runOfContact(db, contactId);
+  if (!run) {
     const detached = options.detachedRun?.(contactId);
     return detached && { ...detached, startedBy: {}, deployer: detached.deployer };
   }
-  if (row.run_id === null) return undefined;
-  const script = await db
-    .selectFrom('scripts')
-    .select(['deployed_by', 'deployer_permissions'])
-    .where('name', '=', row.script_name)
-    .executeTakeFirst();
-  let startedBy: unknown = {};
-  try {
-    startedBy = JSON.parse(row.started_by);
-  } catch {}
+  if (run.runId === null) return undefined;
   return {
-    runId: row.run_id,
-    scriptName: row.script_name,
-    startedBy,
-    deployer: script && {
-      deployedBy: script.deployed_by,
-      permissions: parsePermissions(script.deployer_permissions),
-    },
+    runId: run.runId,
+    scriptName: run.scriptName,
+    startedBy: run.startedBy,
+    deployer: await deployerOf(db, run.scriptName),
   };
 }
 
@@ -489,14 +471,4 @@ export async function profilePermissions(db: Executor, profile: string | null): 
     .where('name', '=', profile)
     .executeTakeFirst();
   return parsePermissions(row?.permissions ?? null);
-}
-
-/** A profile's stored permission list (JSON), as a set of known permissions. */
-export function parsePermissions(json: string | null): Set<Permission> {
-  if (json === null) return new Set();
-  return toPermissions(JSON.parse(json) as string[]);
-}
-
-function toPermissions(names: readonly string[]): Set<Permission> {
-  return new Set(names.filter((p): p is Permission => (PERMISSIONS as readonly string[]).includes(p)));
 }

@@ -3,8 +3,7 @@ import { fail, ok, type Result } from '../result.js';
 import type { Executor } from '../storage/store.js';
 import { recordAudit } from './audit.js';
 import type { Actor, OperationContext } from './model.js';
-import { authorize } from './permissions.js';
-import { parsePermissions } from './security.js';
+import { authorize, parsePermissions } from './permissions.js';
 
 const PREFIX = 'sb_';
 

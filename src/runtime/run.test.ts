@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { branches, chain, runActions, steps } from '../../test/support/simulate.js';
+import { baseWorld, branches, chain, NOW, runActions, steps } from '../../test/support/simulate.js';
 import { actions } from '../actions/registry.js';
+import { createSimulatedClock } from '../clock.js';
+import { createPlatform } from '../platform/platform.js';
+import { MAX_TEXT_LENGTH } from '../script/expression.js';
 import type { ScriptAction } from '../script/types.js';
+import { openSqliteStore } from '../storage/sqlite/open-sqlite.js';
+import type { RunBudgets } from './budget.js';
 import { compileScript } from './compile.js';
-import { ScriptRun } from './run.js';
+import { type RunOptions, type RunOutcome, ScriptRun } from './run.js';
 
 const END = { id: 'end', action: 'END' };
 
@@ -309,5 +314,249 @@ describe('listening for its contact’s end', () => {
     } finally {
       await close();
     }
+  });
+});
+
+describe('budgets', () => {
+  const LARGE: RunBudgets = {
+    runCpuMsPerEvent: 1e9,
+    runCpuMsTotal: 1e9,
+    runMaxSteps: 1e9,
+    runMaxResumes: 1e9,
+  };
+  /** A fake meter: every look at it finds one more millisecond gone. */
+  const ticking = () => {
+    let ms = 0;
+    return () => ++ms;
+  };
+  const RELEASE: ScriptAction[] = [
+    { id: 'rel', action: 'ONRELEASE', branches: { Default: 'clean' } },
+    {
+      id: 'clean',
+      action: 'ASSIGN',
+      properties: { Variable: 'cleaned', Value: 'yes' },
+      branches: { Default: 'relEnd' },
+    },
+    { id: 'relEnd', action: 'END' },
+  ];
+  const ENDLESS: ScriptAction[] = [
+    { id: 'begin', action: 'BEGIN', branches: { Default: 'loop' } },
+    {
+      id: 'loop',
+      action: 'ASSIGN',
+      properties: { Variable: 'n', Value: 'x' },
+      branches: { Default: 'loop' },
+    },
+    ...RELEASE,
+  ];
+  /** Two actions an event, then parked at a WAIT (a server's host parks), forever. */
+  const WAITING_LOOP: ScriptAction[] = [
+    { id: 'begin', action: 'BEGIN', branches: { Default: 'work' } },
+    {
+      id: 'work',
+      action: 'ASSIGN',
+      properties: { Variable: 'n', Value: '{n}x' },
+      branches: { Default: 'wait' },
+    },
+    { id: 'wait', action: 'WAIT', properties: { Seconds: '1' }, branches: { Default: 'work' } },
+    ...RELEASE,
+  ];
+
+  /** A server-like run: a real platform, a contact of its own, a host that parks at WAIT. */
+  async function serverRun(scriptActions: ScriptAction[], waiting: 'park' | 'continue' = 'park') {
+    const store = await openSqliteStore(':memory:');
+    const clock = createSimulatedClock(Date.parse(NOW));
+    const platform = createPlatform({ store, clock });
+    const loaded = await platform.loadWorld(baseWorld());
+    if (!loaded.ok) throw new Error(loaded.message);
+    const contact = await platform.startContact(
+      { mediaType: 'Generic', direction: 'Inbound', state: 'Active' },
+      { channel: 'cli' },
+    );
+    const script = compileScript({ name: 'budgets', actions: scriptActions }, actions);
+    const host = { platform, wait: async () => waiting };
+    const disconnectReason = async () =>
+      (await platform.read.contact(contact.id, { channel: 'cli' })).ok
+        ? (await platform.snapshot()).contacts.find((c) => c.id === contact.id)?.disconnectReason
+        : undefined;
+    return {
+      start: (options: RunOptions) => new ScriptRun(script, { id: contact.id }, host, options),
+      /** As a server process does it: saved at the park, restored by the next claim (maybe elsewhere). */
+      reclaim: (run: ScriptRun, options: RunOptions) => {
+        clock.advance(1_000);
+        return ScriptRun.restore(script, { id: contact.id }, host, run.snapshot(), {
+          ...options,
+          spent: run.spent,
+        });
+      },
+      disconnectReason,
+      close: () => store.close(),
+    };
+  }
+
+  it('fails an event that computes longer than runCpuMsPerEvent, like the step limit: ScriptError, then ONRELEASE', async () => {
+    const server = await serverRun(ENDLESS);
+    try {
+      const run = server.start({
+        budgets: { ...LARGE, runCpuMsPerEvent: 50 },
+        maxSteps: 1e9,
+        meter: ticking(),
+      });
+      expect(await run.start()).toBe('error');
+      expect(run.variables.toObject()._ERR).toBe(
+        'budget exceeded: 50 ms of CPU in one event (runCpuMsPerEvent)',
+      );
+      expect(run.error).toBe(run.variables.toObject()._ERR);
+      expect(run.variables.toObject().cleaned).toBe('yes');
+      expect(await server.disconnectReason()).toBe('ScriptError');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts runCpuMsTotal across parks and processes, so that short events add up', async () => {
+    const server = await serverRun(WAITING_LOOP);
+    try {
+      const options = { budgets: { ...LARGE, runCpuMsPerEvent: 40, runCpuMsTotal: 100 }, meter: ticking() };
+      let run = server.start(options);
+      let outcome = await run.start();
+      const events = [run.spent.cpuMs];
+      while (outcome === 'waiting' && events.length < 1_000) {
+        const before = run.spent;
+        run = server.reclaim(run, options);
+        expect(run.spent).toEqual(before);
+        outcome = (await run.resume()) ?? outcome;
+        events.push(run.spent.cpuMs - before.cpuMs);
+      }
+      expect(outcome).toBe('error');
+      expect(run.error).toBe("budget exceeded: 100 ms of CPU over the run's life (runCpuMsTotal)");
+      // No one event came near its own budget: only what they spent together did.
+      expect(Math.max(...events)).toBeLessThan(40);
+      expect(events.length).toBeGreaterThan(3);
+      expect(run.variables.toObject().cleaned).toBe('yes');
+      expect(await server.disconnectReason()).toBe('ScriptError');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts runMaxSteps across parks: the action beyond it is refused', async () => {
+    const server = await serverRun(WAITING_LOOP);
+    try {
+      // BEGIN, ASSIGN, WAIT; then ASSIGN, WAIT at each resume: the ninth action overdraws 8.
+      const options = { budgets: { ...LARGE, runMaxSteps: 8 } };
+      let run = server.start(options);
+      expect(await run.start()).toBe('waiting');
+      expect(run.spent.steps).toBe(3);
+      for (const stepsAfter of [5, 7]) {
+        run = server.reclaim(run, options);
+        expect(await run.resume()).toBe('waiting');
+        expect(run.spent.steps).toBe(stepsAfter);
+      }
+      run = server.reclaim(run, options);
+      expect(await run.resume()).toBe('error');
+      expect(run.error).toBe("budget exceeded: 8 actions over the run's life (runMaxSteps)");
+      expect(run.variables.toObject().n).toBe('xxxx');
+      // ONRELEASE still ran (three actions of its own), though the run had spent its steps.
+      expect(run.variables.toObject().cleaned).toBe('yes');
+      expect(run.spent.steps).toBe(11);
+      expect(await server.disconnectReason()).toBe('ScriptError');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts runMaxResumes across parks, WAITs and signals alike', async () => {
+    const server = await serverRun([
+      { id: 'begin', action: 'BEGIN', branches: { Default: 'wait' } },
+      { id: 'wait', action: 'WAIT', properties: { Seconds: '1' }, branches: { Default: 'stop' } },
+      { id: 'stop', action: 'STOP' },
+      { id: 'sig', action: 'ONSIGNAL', branches: { Default: 'stop' } },
+    ]);
+    try {
+      const options = { budgets: { ...LARGE, runMaxResumes: 2 } };
+      let run = server.start(options);
+      expect(await run.start()).toBe('waiting');
+      run = server.reclaim(run, options);
+      expect(await run.resume()).toBe('stopped');
+      run = server.reclaim(run, options);
+      expect(await run.signal(['again'])).toBe('stopped');
+      expect(run.spent.resumes).toBe(2);
+      run = server.reclaim(run, options);
+      expect(await run.signal(['once more'])).toBe('error');
+      expect(run.error).toBe(
+        "budget exceeded: 2 resumes (WAITs and signals) over the run's life (runMaxResumes)",
+      );
+      expect(await server.disconnectReason()).toBe('ScriptError');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts a WAIT the simulator moves its clock past as a resume, and starts a new event there', async () => {
+    const server = await serverRun(WAITING_LOOP, 'continue');
+    try {
+      // Two actions an event: the per-event step limit never trips, the resumes budget does.
+      const run = server.start({ budgets: { ...LARGE, runMaxResumes: 50 }, maxSteps: 5 });
+      expect(await run.start()).toBe('error');
+      expect(run.error).toBe(
+        "budget exceeded: 50 resumes (WAITs and signals) over the run's life (runMaxResumes)",
+      );
+      expect(run.spent).toMatchObject({ resumes: 51, steps: 3 + 50 * 2 + 3 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('lets the event loop turn again and again while a hostile loop computes', async () => {
+    const server = await serverRun(ENDLESS);
+    try {
+      const run = server.start({
+        budgets: { ...LARGE, runCpuMsPerEvent: 500 },
+        maxSteps: 1e9,
+        meter: ticking(),
+      });
+      // Work queued behind the loop (a request, a timer, I/O): it gets its turns while the loop runs.
+      const seenWhileRunning: Array<RunOutcome | null> = [];
+      const other = () => {
+        seenWhileRunning.push(run.outcome);
+        if (run.outcome === null) setImmediate(other);
+      };
+      setImmediate(other);
+      expect(await run.start()).toBe('error');
+      expect(run.error).toMatch(/runCpuMsPerEvent/);
+      const turnsWhileRunning = seenWhileRunning.filter((o) => o === null).length;
+      expect(turnsWhileRunning).toBeGreaterThan(20);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a value longer than MAX_TEXT_LENGTH: the action takes its error path with _ERR', async () => {
+    const big = 'x'.repeat(MAX_TEXT_LENGTH / 2 + 1);
+    const report = await runActions(
+      [
+        { id: 'begin', action: 'BEGIN', branches: { Default: 'if' } },
+        {
+          id: 'if',
+          action: 'IF',
+          properties: { Expression: 'len({big} + {big}) > 0' },
+          branches: { True: 'end', False: 'end', Default: 'concat' },
+        },
+        {
+          id: 'concat',
+          action: 'ASSIGN',
+          properties: { Variable: 'doubled', Value: '{big}{big}' },
+          branches: { Default: 'end', Overflow: 'end' },
+        },
+        END,
+      ],
+      { variables: { big } },
+    );
+    expect(branches(report)).toEqual(['begin:Default', 'if:Default', 'concat:Overflow', 'end']);
+    expect(steps(report)[1]?.set?._ERR).toMatch(/^text too long: 1000002 characters or more; .*1000000/);
+    expect(report.variables._ERR).toMatch(/^value for doubled: text too long: .*1000000/);
+    expect(report.variables.doubled).toBeUndefined();
+    expect(report.outcome).toBe('ended');
   });
 });

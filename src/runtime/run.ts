@@ -1,5 +1,13 @@
 import type { ActionContext, ActionPlatform, Outcome } from '../actions/action.js';
 import type { Platform } from '../platform/platform.js';
+import {
+  DEFAULT_RUN_BUDGETS,
+  type EventBudget,
+  NOTHING_SPENT,
+  RunBudget,
+  type RunBudgets,
+  type RunSpent,
+} from './budget.js';
 import { type CompiledNode, type CompiledScript, PrepareFailed } from './compile.js';
 import { type Effect, failRun, type RunState, type StepContext, type StepResult, step } from './step.js';
 import { Variables } from './variables.js';
@@ -41,6 +49,12 @@ export interface RunOptions {
   trace?: boolean;
   /** Actions one event may run before the run is stopped as an `error` (an endless loop). Default 100,000. */
   maxSteps?: number;
+  /** What the run may spend (the business unit's settings); a run beyond one fails as an `error`. Default DEFAULT_RUN_BUDGETS. */
+  budgets?: RunBudgets;
+  /** What the run had spent before it was restored (saved when it parked): its budgets count from there. */
+  spent?: RunSpent;
+  /** Elapsed milliseconds, for the CPU budgets and for yielding. Default `performance.now`; tests give a fake one. */
+  meter?: () => number;
   /** Variables visible from BEGIN (`--var`, the API's `variables`). */
   variables?: Readonly<Record<string, unknown>>;
   /** Told of each trace entry as its action starts; its branch, variables and notes are filled in once it has run. */
@@ -86,7 +100,7 @@ export class ScriptRun {
   private releaseHandled = false;
   private readonly context: ActionContext;
   private readonly tracing: boolean;
-  private readonly maxSteps: number;
+  private readonly budget: RunBudget;
   private readonly onTrace: ((entry: TraceEntry) => void) | undefined;
   /** Handed to every step, refilled each time: the hot loop allocates nothing for it. */
   private readonly stepContext: StepContext = { released: false, caught: false, now: 0 };
@@ -98,7 +112,12 @@ export class ScriptRun {
     options: RunOptions = {},
   ) {
     this.tracing = options.trace ?? true;
-    this.maxSteps = options.maxSteps ?? 100_000;
+    this.budget = new RunBudget(
+      options.budgets ?? DEFAULT_RUN_BUDGETS,
+      options.spent ?? NOTHING_SPENT,
+      options.meter ?? (() => performance.now()),
+      options.maxSteps ?? 100_000,
+    );
     this.onTrace = options.onTrace;
     const v = this.variables;
     v.set('ContactID', String(contact.id));
@@ -124,7 +143,12 @@ export class ScriptRun {
     return status === 'ready' || status === 'running' ? null : status;
   }
 
-  /** Why the run failed (step limit, an uncaught throw); also in `_ERR`. */
+  /** What the run has spent over its life, this process's work included: saved when it parks. */
+  get spent(): RunSpent {
+    return { ...this.budget.spent };
+  }
+
+  /** Why the run failed (a step limit, a budget, an uncaught throw); also in `_ERR`. */
   get error(): string | null {
     return this.state.status === 'error' ? this.state.error : null;
   }
@@ -141,7 +165,7 @@ export class ScriptRun {
       const p = `p${i + 1}`;
       if (v.has(p)) v.set(name, v.get(p));
     });
-    return this.drive(this.script.begin);
+    return this.drive(this.script.begin, 'start');
   }
 
   /** Delivers ONSIGNAL to a run parked at STOP; `params` become p1…p9. Ignored by a finished run. */
@@ -150,13 +174,13 @@ export class ScriptRun {
     // A signal replaces all nine: parameters from an earlier signal must not linger.
     for (let i = 0; i < 9; i++) this.variables.set(`p${i + 1}`, params[i] ?? '');
     if (this.script.onSignal < 0) return this.outcome;
-    return this.drive(this.script.onSignal);
+    return this.drive(this.script.onSignal, 'resume');
   }
 
   /** Resumes a run parked at WAIT, at the action after it. */
   async resume(): Promise<RunOutcome | null> {
     if (this.state.status !== 'waiting') return this.outcome;
-    return this.drive(this.state.resumeNode);
+    return this.drive(this.state.resumeNode, 'resume');
   }
 
   /** The contact ended while the run was parked: run ONRELEASE (once) and finish. */
@@ -202,27 +226,33 @@ export class ScriptRun {
   }
 
   /**
-   * Runs from `start` until the run finishes or parks. While it drives it listens for its contact
-   * ending (KILLCONTACT on itself, anyone else): a listener that goes away with the drive, even
-   * when an effect throws.
+   * Runs from `start` until the run finishes or parks: one event (`resume`: after a WAIT or a
+   * signal; `release`: the ONRELEASE handler). While it drives it listens for its contact ending
+   * (KILLCONTACT on itself, anyone else): a listener that goes away with the drive, even when an
+   * effect throws. Before step `event.lookAt` (every few dozen) it looks at its budgets and lets the
+   * event loop turn when it has computed for a few milliseconds.
    */
-  private async drive(start: number): Promise<RunOutcome> {
+  private async drive(start: number, entry: 'start' | 'resume' | 'release'): Promise<RunOutcome> {
     const stopListening = this.host.platform.on((event) => {
       if (event.type === 'contact.ended' && event.contactId === this.contact.id) this.released = true;
     });
+    const event = this.budget.beginEvent(entry !== 'release');
+    if (entry === 'resume') event.resumed(0);
+    let steps = 0;
     try {
       this.state = { status: 'running', at: start };
       const nodes = this.script.nodes;
       let at = start;
-      let steps = 0;
       while (this.state.status === 'running') {
-        const result =
-          ++steps > this.maxSteps
-            ? failRun(
-                `step limit of ${this.maxSteps} actions reached; is there an endless loop?`,
-                this.released,
-              )
-            : await this.execute(nodes[at] as CompiledNode);
+        let result: StepResult;
+        if (++steps < event.lookAt) result = await this.execute(nodes[at] as CompiledNode, event);
+        else {
+          const refused = await event.checkpoint(steps);
+          result =
+            refused === null
+              ? await this.execute(nodes[at] as CompiledNode, event)
+              : failRun(refused, this.released);
+        }
         const next = result.state;
         // The common step (a connector followed, nothing else to do) touches nothing but `at`.
         if (next.status === 'running' && result.effects.length === 0 && result.trace.note === undefined) {
@@ -235,14 +265,26 @@ export class ScriptRun {
         if (result.state.status === 'waiting') {
           // WAIT: the host parks the run, or moves its clock on and lets it go on at resumeNode.
           const { resumeNode, resumeAt } = result.state;
-          if ((await this.host.wait(resumeAt - this.stepContext.now)) === 'continue')
+          event.pause();
+          const waited = await this.host.wait(resumeAt - this.stepContext.now);
+          event.unpause();
+          if (waited === 'continue') {
+            // Going on after a WAIT is a resume and a new event, as when a server resumes a parked run.
+            event.resumed(steps);
+            steps = 0;
             this.state = { status: 'running', at: resumeNode };
+          }
         }
-        if (result.effects.length > 0) await this.carryOut(result.effects);
+        if (result.effects.length > 0) {
+          event.pause();
+          await this.carryOut(result.effects);
+          event.unpause();
+        }
         if (this.state.status === 'running') at = this.state.at;
       }
       return this.outcome as RunOutcome;
     } finally {
+      event.end(steps);
       stopListening();
     }
   }
@@ -262,7 +304,7 @@ export class ScriptRun {
   }
 
   /** Runs one action and steps: the single place where a throw is turned into `_ERR` and a branch. */
-  private async execute(node: CompiledNode): Promise<StepResult> {
+  private async execute(node: CompiledNode, event: EventBudget): Promise<StepResult> {
     const at = this.context.now();
     const v = this.variables;
     v.missing = null;
@@ -280,7 +322,15 @@ export class ScriptRun {
     try {
       if (node.prepared instanceof PrepareFailed) throw node.prepared.error;
       const result = node.definition.run(this.context, node.properties(v), node.prepared);
-      outcome = result instanceof Promise ? await result : result;
+      if (result instanceof Promise) {
+        // The platform's time is not the run's CPU.
+        event.pause();
+        try {
+          outcome = await result;
+        } finally {
+          event.unpause();
+        }
+      } else outcome = result;
     } catch (thrown) {
       const message = thrown instanceof Error ? thrown.message : String(thrown);
       outcome = { branch: node.definition.errorBranch ?? 'Default', set: { _ERR: message } };
@@ -321,7 +371,7 @@ export class ScriptRun {
     this.released = true;
     // The handler's own END/STOP/dead end only finish the handler: the contact is gone already.
     const main = this.state;
-    await this.drive(this.script.onRelease);
+    await this.drive(this.script.onRelease, 'release');
     this.state = main;
   }
 }

@@ -59,7 +59,7 @@ const finish = (
   trace,
 });
 
-/** The run fails (a step limit, an uncaught throw): the contact ends with ScriptError, ONRELEASE runs. */
+/** The run fails (a step limit, a budget spent, an uncaught throw): the contact ends with ScriptError, ONRELEASE runs. */
 export function failRun(error: string, released: boolean, trace: StepTrace = {}): StepResult {
   return {
     state: { status: 'error', error },

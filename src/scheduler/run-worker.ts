@@ -4,6 +4,7 @@ import { SCHEDULER } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
 import type { Contact } from '../platform/resources.js';
 import type { ClaimedRun } from '../platform/script-runs.js';
+import type { RunBudgets } from '../runtime/budget.js';
 import { type CompiledScript, compileScript } from '../runtime/compile.js';
 import { type RunSnapshot, ScriptRun, type TraceEntry } from '../runtime/run.js';
 
@@ -19,13 +20,17 @@ export interface RunWorkerOptions {
   leaseMs?: number;
   /** Hears each action a run takes, as it takes it (the simulator puts them in its trace). */
   onTrace?(run: { contactId: number; script: string }, entry: TraceEntry): void;
+  /** Elapsed milliseconds for the runs' CPU budgets. Default `performance.now`; tests give a fake one. */
+  meter?: () => number;
 }
 
 /**
  * Runs contacts' scripts from the platform's script-run work queue. A run is claimed, runs until it
  * ends or parks (STOP, WAIT), and is parked again or finished; signals and releases that arrive
  * meanwhile wait with it for the next claim, by any process. A process that dies holding a run
- * leaves it to be taken over when its lease runs out, from the last saved point.
+ * leaves it to be taken over when its lease runs out, from the last saved point (and a run that
+ * keeps doing that is quarantined by the claim). Each run is held to the business unit's budgets,
+ * counting what it spent before it was claimed.
  */
 export function createRunWorker(options: RunWorkerOptions) {
   const { platform, log, owner } = options;
@@ -64,7 +69,7 @@ export function createRunWorker(options: RunWorkerOptions) {
     return vars;
   }
 
-  async function execute(claimed: ClaimedRun): Promise<void> {
+  async function execute(claimed: ClaimedRun, budgets: RunBudgets): Promise<void> {
     const { contactId, scriptName } = claimed;
     const found = await platform.read.contact(contactId, SCHEDULER);
     const contact = found.ok ? found.value : undefined;
@@ -87,18 +92,23 @@ export function createRunWorker(options: RunWorkerOptions) {
     };
     const host = { platform, wait: async () => 'park' as const };
     const onTrace = options.onTrace;
-    const tracing = onTrace
-      ? { onTrace: (entry: TraceEntry) => onTrace({ contactId, script: scriptName }, entry) }
-      : {};
+    const runOptions = {
+      budgets,
+      spent: claimed.spent,
+      ...(options.meter ? { meter: options.meter } : {}),
+      ...(onTrace
+        ? { onTrace: (entry: TraceEntry) => onTrace({ contactId, script: scriptName }, entry) }
+        : {}),
+    };
     let run: ScriptRun;
     if (start !== null) {
       run = new ScriptRun(script, runContact, host, {
+        ...runOptions,
         variables: { ...(await callbackVariables(contact)), ...start },
-        ...tracing,
       });
       await run.start();
     } else {
-      run = ScriptRun.restore(script, runContact, host, claimed.parked as RunSnapshot, tracing);
+      run = ScriptRun.restore(script, runContact, host, claimed.parked as RunSnapshot, runOptions);
     }
     // Deliver what the run is owed, in order: a release ends it all; signals one at a time; a due WAIT.
     const consumed: number[] = [];
@@ -112,13 +122,24 @@ export function createRunWorker(options: RunWorkerOptions) {
       } else if (run.outcome === 'waiting' && (run.resumeAt ?? 0) <= platform.clock.now()) await run.resume();
       else break;
     }
-    log.debug({ contactId, script: scriptName, outcome: run.outcome, steps: run.trace.length }, 'script run');
+    if (run.outcome === 'error') {
+      // What `_ERR` said (a budget spent, a throw nothing was wired for) is gone with the run: the log keeps it.
+      log.warn(
+        { contactId, script: scriptName, error: run.error, spent: run.spent },
+        'script run failed; its contact ended ScriptError',
+      );
+    } else log.debug({ contactId, script: scriptName, outcome: run.outcome, spent: run.spent }, 'script run');
     const parked = run.outcome === 'stopped' || run.outcome === 'waiting';
     const kept = parked
       ? await platform.runs.park(
           contactId,
           owner,
-          { status: run.outcome as 'stopped' | 'waiting', resumeAt: run.resumeAt, snapshot: run.snapshot() },
+          {
+            status: run.outcome as 'stopped' | 'waiting',
+            resumeAt: run.resumeAt,
+            snapshot: run.snapshot(),
+            spent: run.spent,
+          },
           consumed,
         )
       : await platform.runs.finish(contactId, owner);
@@ -138,6 +159,9 @@ export function createRunWorker(options: RunWorkerOptions) {
       let handled = 0;
       for (;;) {
         const claimed = await platform.runs.claim({ owner, leaseMs, limit: batchSize });
+        if (claimed.length === 0) return handled;
+        const { runCpuMsPerEvent, runCpuMsTotal, runMaxSteps, runMaxResumes } = await platform.businessUnit();
+        const budgets: RunBudgets = { runCpuMsPerEvent, runCpuMsTotal, runMaxSteps, runMaxResumes };
         // A slow batch renews what it still holds at half its lease, so that no other process
         // takes over a run this one has not reached yet.
         let renewBy = platform.clock.now() + leaseMs / 2;
@@ -156,7 +180,7 @@ export function createRunWorker(options: RunWorkerOptions) {
             continue;
           }
           try {
-            await execute(run);
+            await execute(run, budgets);
           } catch (e) {
             // The run stays claimed; when its lease runs out it is retried from its last saved point.
             log.error({ err: e, contactId: run.contactId }, 'script run failed; it will be retried');

@@ -7,9 +7,13 @@ import {
   isTruthy,
   MAX_DEPTH,
   MAX_SOURCE_LENGTH,
+  MAX_TEXT_LENGTH,
+  MAX_TEXT_PER_EVALUATION,
+  TextTooLong,
   toNumber,
   toText,
 } from './expression.js';
+import { compileTemplate } from './template.js';
 
 function scopeOf(vars: Record<string, unknown> = {}): ExpressionScope {
   const map = new Map(Object.entries(vars).map(([k, v]) => [k.toLowerCase(), v]));
@@ -424,6 +428,55 @@ describe('evaluation cost', () => {
     const get = vi.fn(() => undefined);
     expect(compile("len('abc') * 2 + 1")({ get })).toBe(7);
     expect(get).not.toHaveBeenCalled();
+  });
+});
+
+describe('the size of the text an expression or a template builds', () => {
+  const half = 'x'.repeat(MAX_TEXT_LENGTH / 2);
+
+  it('builds a text up to MAX_TEXT_LENGTH and refuses one longer, without building it', () => {
+    expect(evaluate('len({a} + {a})', { a: half })).toBe(MAX_TEXT_LENGTH);
+    const doubling = compile('{a} + {a} + "!"');
+    expect(() => doubling(scopeOf({ a: half }))).toThrow(TextTooLong);
+    expect(() => doubling(scopeOf({ a: half }))).toThrow(
+      `text too long: ${MAX_TEXT_LENGTH + 1} characters or more; a value may have at most ${MAX_TEXT_LENGTH} (MAX_TEXT_LENGTH)`,
+    );
+  });
+
+  it('refuses what a text function would make too long', () => {
+    // 'ß' upper-cases to 'SS': the text doubles.
+    const sharp = 'ß'.repeat(MAX_TEXT_LENGTH / 2 + 1);
+    expect(() => evaluate('upper({a})', { a: sharp })).toThrow(TextTooLong);
+    expect(() => evaluate('text({a})', { a: { long: half + half } })).toThrow(TextTooLong);
+    expect(evaluate('len(text({a}))', { a: half + half })).toBe(MAX_TEXT_LENGTH);
+  });
+
+  it('bounds all the text one evaluation builds, so that one long expression stays a short step', () => {
+    const each = MAX_TEXT_LENGTH / 2;
+    const terms = MAX_TEXT_PER_EVALUATION / each + 1;
+    const many = compile(Array.from({ length: terms }, () => 'len(upper({a}))').join(' + '));
+    expect(() => many(scopeOf({ a: half }))).toThrow(
+      `text too long: one evaluation may build at most ${MAX_TEXT_PER_EVALUATION} characters in all (MAX_TEXT_PER_EVALUATION)`,
+    );
+    // Each evaluation counts afresh, and a refused one leaves nothing behind.
+    const few = compile(Array.from({ length: terms - 2 }, () => 'len(upper({a}))').join(' + '));
+    expect(few(scopeOf({ a: half }))).toBe((terms - 2) * each);
+    expect(few(scopeOf({ a: half }))).toBe((terms - 2) * each);
+    expect(evaluate('upper({a}) = upper({a})', { a: half })).toBe(true);
+  });
+
+  it('stops a template at MAX_TEXT_LENGTH as it builds it', () => {
+    const template = compileTemplate('{a}{a}{a}{a}');
+    expect(template({ get: () => 'x'.repeat(MAX_TEXT_LENGTH / 4) })).toHaveLength(MAX_TEXT_LENGTH);
+    let reads = 0;
+    const reader = {
+      get: () => {
+        reads++;
+        return half;
+      },
+    };
+    expect(() => template(reader)).toThrow(TextTooLong);
+    expect(reads).toBe(3);
   });
 });
 

@@ -1,6 +1,8 @@
 /**
  * The safe expression language of IF and numeric ASSIGN. Source is tokenized and parsed once into a tree
- * of closures; evaluation only calls those closures, so it never re-parses, never uses eval, and never throws.
+ * of closures; evaluation only calls those closures, so it never re-parses and never uses eval. It never
+ * throws either, but for one refusal: building more text than MAX_TEXT_LENGTH allows throws `TextTooLong`,
+ * which the run's one catch boundary turns into `_ERR` and the action's error branch.
  */
 
 import type { Failure, Ok } from '../result.js';
@@ -19,6 +21,47 @@ export type CompileResult =
 export const MAX_SOURCE_LENGTH = 10_000;
 /** Bounds parser recursion and the depth of the closure tree, so neither can overflow the stack. */
 export const MAX_DEPTH = 200;
+
+/**
+ * Longest text an expression (`+`, the text functions) or a `{var}` template may build, in characters:
+ * longer is refused before it is built, so no script can exhaust memory or spend seconds in one concat.
+ */
+export const MAX_TEXT_LENGTH = 1_000_000;
+/** All the text one evaluation of an expression may build, so that one long expression stays a short step. */
+export const MAX_TEXT_PER_EVALUATION = 10 * MAX_TEXT_LENGTH;
+
+/** A value refused for its size (see MAX_TEXT_LENGTH); its message is what `_ERR` says. */
+export class TextTooLong extends Error {
+  override readonly name = 'TextTooLong';
+}
+
+/** The refusal of a text of `length` characters (or more: a template stops building at the limit). */
+export function textTooLong(length: number): TextTooLong {
+  return new TextTooLong(
+    `text too long: ${length} characters or more; a value may have at most ${MAX_TEXT_LENGTH} (MAX_TEXT_LENGTH)`,
+  );
+}
+
+/**
+ * Text built by the evaluation under way, while `counting`: only an expression with more operations
+ * that build text than MAX_TEXT_PER_EVALUATION / MAX_TEXT_LENGTH counts (see `compileExpression`);
+ * the others stay within it by construction and pay nothing. Evaluations never interleave.
+ */
+let builtText = 0;
+let counting = false;
+
+/** Checks text an evaluation builds against both limits. */
+function built(text: string): string {
+  if (text.length > MAX_TEXT_LENGTH) throw textTooLong(text.length);
+  if (!counting) return text;
+  builtText += text.length;
+  if (builtText > MAX_TEXT_PER_EVALUATION) {
+    throw new TextTooLong(
+      `text too long: one evaluation may build at most ${MAX_TEXT_PER_EVALUATION} characters in all (MAX_TEXT_PER_EVALUATION)`,
+    );
+  }
+  return text;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Value conversions
@@ -89,7 +132,11 @@ function add(a: unknown, b: unknown): unknown {
   const x = toNumber(a);
   const y = toNumber(b);
   if (!Number.isNaN(x) && !Number.isNaN(y)) return x + y;
-  return toText(a) + toText(b);
+  const s = toText(a);
+  const t = toText(b);
+  // Checked before concatenating: the refused text is never built.
+  if (s.length + t.length > MAX_TEXT_LENGTH) throw textTooLong(s.length + t.length);
+  return built(s + t);
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -152,6 +199,8 @@ function isNumeric(x: unknown): boolean {
 interface FunctionSpec {
   readonly min: number;
   readonly max: number;
+  /** How many texts a call builds (each at most MAX_TEXT_LENGTH). */
+  readonly builds?: number;
   /** One-argument calls receive `b === undefined`. */
   readonly call: (a: unknown, b: unknown) => unknown;
 }
@@ -159,10 +208,18 @@ interface FunctionSpec {
 // A Map, not an object literal, so `constructor(x)` cannot reach Object.prototype.
 const FUNCTIONS = new Map<string, FunctionSpec>([
   ['len', { min: 1, max: 1, call: (a) => toText(a).length }],
-  ['upper', { min: 1, max: 1, call: (a) => toText(a).toUpperCase() }],
-  ['lower', { min: 1, max: 1, call: (a) => toText(a).toLowerCase() }],
+  ['upper', { min: 1, max: 1, builds: 1, call: (a) => built(toText(a).toUpperCase()) }],
+  ['lower', { min: 1, max: 1, builds: 1, call: (a) => built(toText(a).toLowerCase()) }],
   ['trim', { min: 1, max: 1, call: (a) => toText(a).trim() }],
-  ['contains', { min: 2, max: 2, call: (a, b) => toText(a).toLowerCase().includes(toText(b).toLowerCase()) }],
+  [
+    'contains',
+    {
+      min: 2,
+      max: 2,
+      builds: 2,
+      call: (a, b) => built(toText(a).toLowerCase()).includes(built(toText(b).toLowerCase())),
+    },
+  ],
   ['startswith', { min: 2, max: 2, call: (a, b) => toText(a).startsWith(toText(b)) }],
   ['endswith', { min: 2, max: 2, call: (a, b) => toText(a).endsWith(toText(b)) }],
   ['isnumeric', { min: 1, max: 1, call: (a) => isNumeric(a) }],
@@ -173,7 +230,7 @@ const FUNCTIONS = new Map<string, FunctionSpec>([
   ['ceil', { min: 1, max: 1, call: (a) => Math.ceil(toNumber(a)) }],
   ['min', { min: 2, max: 2, call: (a, b) => Math.min(toNumber(a), toNumber(b)) }],
   ['max', { min: 2, max: 2, call: (a, b) => Math.max(toNumber(a), toNumber(b)) }],
-  ['text', { min: 1, max: 1, call: (a) => toText(a) }],
+  ['text', { min: 1, max: 1, builds: 1, call: (a) => (typeof a === 'string' ? a : built(toText(a))) }],
   ['number', { min: 1, max: 1, call: (a) => toNumber(a) }],
 ]);
 
@@ -404,6 +461,8 @@ class Parser {
   private index = 0;
   private depth = 0;
   readonly variables = new Set<string>();
+  /** Operations that build a text (`+`, upper…): what bounds the text one evaluation builds. */
+  textBuilds = 0;
 
   constructor(private readonly tokens: readonly Token[]) {}
 
@@ -455,6 +514,7 @@ class Parser {
       if (precedence < minPrecedence) return left;
       this.index++;
       // Left-associative: the right operand binds only tighter operators.
+      if (t.value === '+') this.textBuilds++;
       left = binaryNode(t.value as string, left, this.binary(precedence + 1));
       if (left.height > MAX_DEPTH) throw tooDeep(t.pos);
     }
@@ -548,6 +608,7 @@ class Parser {
         name.pos,
       );
     }
+    this.textBuilds += spec.builds ?? 0;
     const f = spec.call;
     const a = args[0]!.fn;
     const b = args[1]?.fn;
@@ -569,8 +630,19 @@ export function compileExpression(source: string): CompileResult {
       throw new CompileError(message, MAX_SOURCE_LENGTH);
     }
     const parser = new Parser(tokenize(source));
-    const root = parser.parse();
-    return { ok: true, value: root.fn, variables: [...parser.variables] };
+    const root = parser.parse().fn;
+    if (parser.textBuilds <= MAX_TEXT_PER_EVALUATION / MAX_TEXT_LENGTH)
+      return { ok: true, value: root, variables: [...parser.variables] };
+    const counted: CompiledExpression = (scope) => {
+      builtText = 0;
+      counting = true;
+      try {
+        return root(scope);
+      } finally {
+        counting = false;
+      }
+    };
+    return { ok: true, value: counted, variables: [...parser.variables] };
   } catch (error) {
     if (!(error instanceof CompileError)) throw error;
     return { ok: false, code: 'InvalidExpression', message: error.message, position: error.position };

@@ -1,4 +1,4 @@
-import { readPath, toText } from './expression.js';
+import { MAX_TEXT_LENGTH, readPath, textTooLong, toText } from './expression.js';
 import { PLACEHOLDER } from './placeholder.js';
 
 /** Reads variables by lower-cased name. */
@@ -9,7 +9,8 @@ export interface VariableReader {
 /**
  * Compiles a property value with `{name}` / `{obj.prop}` placeholders into a function of the
  * variables. Text without placeholders compiles to a constant. Braces that do not enclose a
- * name (`{ }`, JSON) are left as written.
+ * name (`{ }`, JSON) are left as written. A text longer than MAX_TEXT_LENGTH is refused as it is
+ * being built (`TextTooLong`, which the run's catch boundary turns into `_ERR`).
  */
 export function compileTemplate(text: string): (vars: VariableReader) => string {
   const parts: Array<string | { root: string; path: string[] }> = [];
@@ -36,7 +37,11 @@ export function compileTemplate(text: string): (vars: VariableReader) => string 
   }
   return (vars) => {
     let out = '';
-    for (const p of parts) out += typeof p === 'string' ? p : read(vars, p);
+    for (const p of parts) {
+      const piece = typeof p === 'string' ? p : read(vars, p);
+      if (out.length + piece.length > MAX_TEXT_LENGTH) throw textTooLong(out.length + piece.length);
+      out += piece;
+    }
     return out;
   };
 }
