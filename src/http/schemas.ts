@@ -101,7 +101,11 @@ export const EndContactBody = Type.Object(
   strict,
 );
 export const SignalBody = Type.Object(
-  { params: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 9 })) },
+  {
+    // Signals wait as rows, up to maxPendingSignals a run, and are read with every claim of it:
+    // parameters are short values (an answer, a choice), not documents.
+    params: Type.Optional(Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 9 })),
+  },
   strict,
 );
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { BusinessUnitTable } from '../storage/schema.js';
 import type { Executor } from '../storage/store.js';
@@ -47,9 +46,10 @@ export const DEFAULT_BUSINESS_UNIT: BusinessUnitSettings = {
   handleLifetimeSeconds: 86_400,
 };
 
-export interface BusinessUnit extends BusinessUnitSettings {
-  secret: string;
-}
+export type BusinessUnit = BusinessUnitSettings;
+
+/** The column that held the signing secret before migration 0004; security_keys sign now. */
+const UNUSED_SECRET = '';
 
 function fromRow(row: Selectable<BusinessUnitTable>): BusinessUnit {
   return {
@@ -66,7 +66,6 @@ function fromRow(row: Selectable<BusinessUnitTable>): BusinessUnit {
     runMaxLeaseExpiries: row.run_max_lease_expiries,
     maxPendingSignals: row.max_pending_signals,
     handleLifetimeSeconds: row.handle_lifetime_seconds,
-    secret: row.secret,
   };
 }
 
@@ -98,7 +97,7 @@ const toColumns = (settings: BusinessUnitSettings) => ({
 async function createBusinessUnit(db: Executor, settings: BusinessUnitSettings): Promise<boolean> {
   const created = await db
     .insertInto('business_unit')
-    .values({ id: 1, ...toColumns(settings), secret: randomBytes(32).toString('base64url') })
+    .values({ id: 1, ...toColumns(settings), secret: UNUSED_SECRET })
     .onConflict((oc) => oc.column('id').doNothing())
     .returning('id')
     .executeTakeFirst();

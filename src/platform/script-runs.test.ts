@@ -154,6 +154,27 @@ describeEachStore('a run that keeps losing its lease (a crash loop)', (kind) => 
     }
   });
 
+  it('forgets the leases a run lost once it parks: restarts days apart are no crash loop', async () => {
+    const store = await kind.open();
+    try {
+      const { platform, id, claimAndDie, row } = await crashLoopingRun(store);
+      await claimAndDie('first');
+      const [claimed] = await claimAndDie('second');
+      expect(claimed?.contactId).toBe(id);
+      expect(await row()).toMatchObject({ lease_expiries: 1 });
+      const parked = {
+        status: 'stopped' as const,
+        resumeAt: null,
+        snapshot: {},
+        spent: claimed?.spent ?? { steps: 0, resumes: 0, cpuMs: 0 },
+      };
+      expect(await platform.runs.park(id, 'second', parked, [])).toBe(true);
+      expect(await row()).toMatchObject({ lease_expiries: 0, quarantined_at: null });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps what the run has spent when it parks, and hands it to the next claim', async () => {
     const store = await kind.open();
     try {

@@ -340,6 +340,8 @@ export async function parkRun(
       steps: parked.spent.steps,
       resumes: parked.spent.resumes,
       cpu_ms: Math.ceil(parked.spent.cpuMs),
+      // It parked: whatever lost it its lease before was not this run looping on a crash.
+      lease_expiries: 0,
       owner: null,
       lease_until: null,
       updated_at: now,

@@ -171,6 +171,27 @@ describeEachStore('security-user handles', (kind) => {
     expect([...actor.value.permissions]).toEqual(['contacts:read']);
   });
 
+  it('grant no more than whoever deployed the script since: a redeploy under a parked run cannot use its handle', async () => {
+    const { platform, contactId } = await open();
+    // Issued to ana (Supervisor) under the CLI's deploy (admin); then ben (Agent: contacts:read)
+    // redeploys the script the run will resume with.
+    const handle = await issue(platform, contactId, 'ana');
+    const ben = {
+      agentId: 1002,
+      username: 'ben',
+      permissions: new Set(['scripts:write', 'contacts:read']),
+      timeZone: 'UTC',
+    };
+    const redeployed = await platform.deployScript(SCRIPT, actions, {
+      channel: 'api',
+      actor: ben,
+    } as OperationContext);
+    expect(redeployed.ok).toBe(true);
+    const actor = await platform.resolveSecurityUser(handle, { contactId });
+    if (!actor.ok) throw new Error(actor.message);
+    expect([...actor.value.permissions]).toEqual(['contacts:read']);
+  });
+
   it('of the old kind (su1: unbound, never expiring) are refused', async () => {
     const { platform, contactId } = await open();
     const old = `su1.${Buffer.from(JSON.stringify({ a: 1001, z: 'UTC', i: 0 })).toString('base64url')}.sig`;

@@ -99,12 +99,6 @@ interface RunRecord {
   deployer: Deployer | undefined;
 }
 
-async function runIdOf(db: Executor, contactId: number, options: HandleOptions): Promise<string | undefined> {
-  const run = await runOfContact(db, contactId);
-  if (run) return run.runId ?? undefined;
-  return options.detachedRun?.(contactId)?.runId;
-}
-
 /** The contact's run, with the script's deployer as recorded at its deploy. */
 async function runOf(
   db: Executor,
@@ -280,22 +274,39 @@ export async function issueSecurityUser(
     return fail('InvalidTimeZone', `TimeZone '${zone}' is not an IANA time zone (e.g. Europe/Berlin)`);
   }
   const run = await runOf(db, caller.contactId, options);
+  /** A refusal is audited as an issue is: an attempt to borrow power shows. */
+  const refuse = async (reason: string) => {
+    await recordAudit(
+      db,
+      now,
+      { channel: 'script', via: caller.scriptName },
+      {
+        action: 'security-user.refused',
+        targetType: 'agent',
+        targetId: agent.id,
+        details: {
+          script: caller.scriptName,
+          contactId: caller.contactId,
+          reason,
+          deployedBy: run?.deployer?.deployedBy ?? null,
+          startedBy: run?.startedBy ?? null,
+        },
+      },
+    );
+    return fail('Unauthorized', reason);
+  };
   // Not "no run, no check": a handle is bound to a run, so without one there is nothing to issue.
   if (!run) {
-    return fail(
-      'Unauthorized',
+    return refuse(
       `contact ${caller.contactId} has no script run on record; a security user is issued to a running script only`,
     );
   }
   const permissions = await profilePermissions(db, agent.security_profile);
   if (options.withinDeployer) {
-    if (!run.deployer) {
-      return fail('Unauthorized', `script '${run.scriptName}' has no deployer on record; deploy it again`);
-    }
+    if (!run.deployer) return refuse(`script '${run.scriptName}' has no deployer on record; deploy it again`);
     const missing = lacking(permissions, run.deployer.permissions);
     if (missing.length > 0) {
-      return fail(
-        'Unauthorized',
+      return refuse(
         `agent ${agent.id} (${agent.username}) holds permissions the deployer of script '${run.scriptName}' (${run.deployer.deployedBy}) lacks: ${missing.join(', ')}`,
       );
     }
@@ -384,9 +395,8 @@ export async function resolveSecurityUser(
       `the security user expired: issued ${new Date(data.i).toISOString()}, valid for ${handleLifetimeSeconds} s; run SETSECURITYUSER again`,
     );
   }
-  if ((await runIdOf(db, caller.contactId, options)) !== data.r) {
-    return bad('the security user was issued to another script run');
-  }
+  const run = await runOf(db, caller.contactId, options);
+  if (run?.runId !== data.r) return bad('the security user was issued to another script run');
   const agent = await db
     .selectFrom('agents')
     .select(['id', 'username', 'active', 'security_profile'])
@@ -398,12 +408,11 @@ export async function resolveSecurityUser(
       `agent ${data.a} behind the security user was '${data.u}' when it was issued and is '${agent.username}' now; run SETSECURITYUSER again`,
     );
   }
-  return ok({
-    agentId: Number(agent.id),
-    username: agent.username,
-    permissions: within(await profilePermissions(db, agent.security_profile), toPermissions(data.p)),
-    timeZone: data.z,
-  });
+  let permissions = within(await profilePermissions(db, agent.security_profile), toPermissions(data.p));
+  // A parked run resumes with the script as deployed now: whoever deployed it since bounds the
+  // handle too, or a redeploy by someone with less could use a handle issued under the admin's.
+  if (options.withinDeployer) permissions = within(permissions, run.deployer?.permissions ?? new Set());
+  return ok({ agentId: Number(agent.id), username: agent.username, permissions, timeZone: data.z });
 }
 
 export interface Rotation {

@@ -59,7 +59,8 @@ export class RunBudget {
  * One event's account, kept by the run's drive. The drive calls `checkpoint` before step
  * `lookAt` (every STEPS_BETWEEN_LOOKS steps, and exactly where a step limit falls), which
  * charges the CPU time, refuses a step beyond a budget and lets the event loop turn when due;
- * the steps between cost one comparison. Time the run awaits something else is not charged
+ * the steps between cost one comparison. The time an action waits for the platform is charged;
+ * a WAIT, the effects the run carries out (ending its contact) and the yields are not
  * (`pause`/`unpause`).
  */
 export class EventBudget {
@@ -69,6 +70,9 @@ export class EventBudget {
   private segmentStart: number;
   /** Steps of this event already added to the run's `spent`. */
   private stepsCounted = 0;
+  /** The time the last charge found, and the step of the last look: how long a step takes lately. */
+  private lastCharged = 0;
+  private lastLook = 1;
   /** A resume beyond runMaxResumes: refused at the next checkpoint. */
   private refusal: string | null = null;
   /** The last checkpoint refused its step: that step did not run. */
@@ -116,7 +120,15 @@ export class EventBudget {
     }
     const { limits, spent } = run;
     const lifetimeLeft = this.lifetime ? limits.runMaxSteps - spent.steps : Number.POSITIVE_INFINITY;
-    this.lookAt = step + Math.min(STEPS_BETWEEN_LOOKS, run.maxStepsPerEvent + 1 - step, lifetimeLeft);
+    // Steps that take milliseconds each (texts of a megabyte) are looked at one by one, or the
+    // yield would come 32 of them late; cheap steps are looked at every STEPS_BETWEEN_LOOKS.
+    const perStep = this.lastCharged / Math.max(1, step - this.lastLook);
+    const every =
+      perStep > 0
+        ? Math.max(1, Math.min(STEPS_BETWEEN_LOOKS, Math.floor(YIELD_AFTER_MS / perStep)))
+        : STEPS_BETWEEN_LOOKS;
+    this.lastLook = step;
+    this.lookAt = step + Math.min(every, run.maxStepsPerEvent + 1 - step, lifetimeLeft);
     return null;
   }
 
@@ -159,6 +171,7 @@ export class EventBudget {
   private charge(): void {
     const now = this.run.meter();
     const spent = now - this.segmentStart;
+    this.lastCharged = spent;
     this.segmentStart = now;
     this.cpuMs += spent;
     this.run.spent.cpuMs += spent;

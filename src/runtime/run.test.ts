@@ -414,6 +414,61 @@ describe('budgets', () => {
     }
   });
 
+  it('charges the time an action waits for the platform: a loop of failing SETSECURITYUSER spends its budget', async () => {
+    const store = await openSqliteStore(':memory:');
+    try {
+      const platform = createPlatform({ store, clock: createSimulatedClock(Date.parse(NOW)) });
+      const loaded = await platform.loadWorld(baseWorld());
+      if (!loaded.ok) throw new Error(loaded.message);
+      const contact = await platform.startContact(
+        { mediaType: 'Generic', state: 'Active' },
+        { channel: 'cli' },
+      );
+      // Every call to the platform takes 10 ms of the meter's time; computing takes none.
+      let elapsed = 0;
+      const slow = new Proxy(platform, {
+        get: (target, key) =>
+          key === 'issueSecurityUser'
+            ? (...args: Parameters<typeof platform.issueSecurityUser>) => {
+                elapsed += 10;
+                return target.issueSecurityUser(...args);
+              }
+            : Reflect.get(target, key),
+      });
+      const script = compileScript(
+        {
+          name: 'round-trips',
+          actions: [
+            { id: 'begin', action: 'BEGIN', branches: { Default: 'su' } },
+            {
+              id: 'su',
+              action: 'SETSECURITYUSER',
+              properties: { Agent: 'nobody' },
+              branches: { OnError: 'su' },
+            },
+          ],
+        },
+        actions,
+      );
+      const run = new ScriptRun(
+        script,
+        { id: contact.id },
+        { platform: slow, wait: async () => 'park' },
+        {
+          budgets: { ...LARGE, runCpuMsPerEvent: 50 },
+          maxSteps: 1e9,
+          meter: () => elapsed,
+        },
+      );
+      expect(await run.start()).toBe('error');
+      expect(run.error).toBe('budget exceeded: 50 ms of CPU in one event (runCpuMsPerEvent)');
+      // Looked at every 32 steps: stopped within that many calls, not after the step limit's 100,000.
+      expect(elapsed).toBeLessThanOrEqual(50 + 32 * 10);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('counts runCpuMsTotal across parks and processes, so that short events add up', async () => {
     const server = await serverRun(WAITING_LOOP);
     try {

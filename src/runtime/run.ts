@@ -322,15 +322,9 @@ export class ScriptRun {
     try {
       if (node.prepared instanceof PrepareFailed) throw node.prepared.error;
       const result = node.definition.run(this.context, node.properties(v), node.prepared);
-      if (result instanceof Promise) {
-        // The platform's time is not the run's CPU.
-        event.pause();
-        try {
-          outcome = await result;
-        } finally {
-          event.unpause();
-        }
-      } else outcome = result;
+      // The platform's answers an action waits for are charged to the run like its own CPU: a loop
+      // of database round trips (SETSECURITYUSER failing over and over) must spend its budget too.
+      outcome = result instanceof Promise ? await result : result;
     } catch (thrown) {
       const message = thrown instanceof Error ? thrown.message : String(thrown);
       outcome = { branch: node.definition.errorBranch ?? 'Default', set: { _ERR: message } };

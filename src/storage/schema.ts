@@ -108,7 +108,7 @@ export interface BusinessUnitTable {
   callback_horizon_days: number;
   agent_wait_seconds: number;
   strict_phone_numbers: number;
-  /** Signed security-user handles before 0004; its value became the first row of security_keys. */
+  /** Signed security-user handles before 0004; unused since (security_keys sign), kept as a column only. */
   secret: string;
   /** Budgets of every script run (docs/security.md). */
   run_cpu_ms_per_event: Generated<number>;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitFor } from '../support/server-process.js';
 import { describeEachStore } from '../support/stores.js';
-import { startTarget, type Target } from './target.js';
+import { median, startTarget, type Target } from './target.js';
 
 /**
  * Attack items 3 (one contact freezing the server) and 5 (a run that never ends), against a real
@@ -93,8 +93,8 @@ describeEachStore('security: no script stalls the server or runs forever', (kind
     while ((await contact(id))?.state !== 'Ended' && probes.length < 200)
       probes.push(await target.healthMs());
     expect(probes.length).toBeGreaterThan(0);
-    // The fastest probe while it ran: a server whose event loop is blocked answers none quickly.
-    expect(Math.min(...probes)).toBeLessThan(100);
+    // A blocked event loop answers the first probe only when the run is over: one slow probe.
+    expect(median(probes)).toBeLessThan(100);
     expect(await contact(id)).toEqual({ state: 'Ended', disconnect_reason: 'ScriptError' });
     const logged = await waitFor('the failure logged', () => failure(id));
     expect(String(logged.error)).toContain('(runCpuMsPerEvent)');

@@ -73,3 +73,12 @@ export async function startTarget(kind: 'sqlite' | 'postgres'): Promise<Target> 
     },
   };
 }
+
+/** The middle of `values` (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}

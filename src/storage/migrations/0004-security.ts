@@ -7,7 +7,9 @@ import type { Dialect } from '../store.js';
  * script may only act as an agent within them), who started a run and its ID (security-user
  * handles are bound to one run), per-run budgets already spent and lease expiries (a crash loop
  * is quarantined), the business unit's budget settings, signing keys that can be rotated, and
- * this installation's ID (handles from another installation are refused).
+ * this installation's ID (handles from another installation are refused). The business unit's old
+ * secret is not carried over: every backup taken before holds it, and the handles it signed (su1)
+ * are refused anyway; the first handle issued makes a fresh key.
  *
  * A script deployed before this migration has no recorded deployer: it gets no permissions, so
  * its SETSECURITYUSER fails until it is deployed again by someone who holds them.
@@ -69,8 +71,6 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('created_at', time, (c) => c.notNull())
     .addColumn('retired_at', time)
     .execute();
-  await sql`insert into security_keys (secret, created_at)
-            select secret, 0 from business_unit where id = 1`.execute(db);
 
   await db.schema
     .createTable('installation')
