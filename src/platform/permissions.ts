@@ -43,8 +43,10 @@ export function ruleOf(operation: Operation): OperationRule {
   return OPERATIONS[operation];
 }
 
-export function can(actor: Actor, permission: Permission): boolean {
-  return actor.permissions.has('admin') || actor.permissions.has(permission);
+/** Whether `held` (an actor's, a deployer's) grants `permission`: 'admin' grants every one. */
+export function can(held: Actor | ReadonlySet<Permission>, permission: Permission): boolean {
+  const set = 'permissions' in held ? held.permissions : held;
+  return set.has('admin') || set.has(permission);
 }
 
 /**

@@ -194,7 +194,7 @@ describeEachStore('a run that keeps losing its lease (a crash loop)', (kind) => 
 });
 
 describePostgres('quarantining a run whose contact another transaction holds', (kind) => {
-  it('passes it over without waiting (the contact comes first in the lock order), and quarantines it at the next claim', async () => {
+  it('passes it over without waiting for its contact (which comes first in the lock order), and quarantines it at the next claim', async () => {
     const [first, second] = await kind.openPair();
     try {
       const clock = createSimulatedClock(NOW_MS);

@@ -146,9 +146,9 @@ export interface ClaimOptions {
  * A run taken over from an expired lease counts a lease expiry; the one that reaches
  * `maxLeaseExpiries` is quarantined instead, with an audit entry and a `run.quarantined` event,
  * and returned for the caller to end its contact (contacts.ts, which imports this module) in the
- * same transaction. With `lockRows` its contact is locked first, without waiting (this holds the
- * run, which comes after the contact in the lock order): a contact another transaction holds is
- * left for the next claim.
+ * same transaction. With `lockRows` its contact is then locked without waiting (SKIP LOCKED):
+ * this transaction already holds the run, which comes after the contact in the lock order, so it
+ * must never wait for the contact; a contact another transaction holds is left for the next claim.
  */
 export async function claimRuns(
   db: Executor,

@@ -5,7 +5,7 @@ import type { Executor } from '../storage/store.js';
 import { recordAudit } from './audit.js';
 import { getBusinessUnit } from './business-unit.js';
 import { type Actor, type OperationContext, PERMISSIONS, type Permission, parseId } from './model.js';
-import { parsePermissions, toPermissions } from './permissions.js';
+import { can, parsePermissions, toPermissions } from './permissions.js';
 import { isValidTimeZone } from './schedule-date.js';
 import { runOfContact } from './script-runs.js';
 import { deployerOf } from './scripts.js';
@@ -119,13 +119,9 @@ async function runOf(
   };
 }
 
-/** 'admin' covers every permission. */
-const covers = (held: ReadonlySet<Permission>, permission: Permission) =>
-  held.has('admin') || held.has(permission);
-
 /** The permissions `agent` holds that `deployer` lacks, in the documented order. */
 function lacking(agent: ReadonlySet<Permission>, deployer: ReadonlySet<Permission>): Permission[] {
-  return PERMISSIONS.filter((p) => agent.has(p) && !covers(deployer, p));
+  return PERMISSIONS.filter((p) => agent.has(p) && !can(deployer, p));
 }
 
 /** What both sets allow: a permission is held when each covers it. */

@@ -1,13 +1,6 @@
 import type { ActionContext, ActionPlatform, Outcome } from '../actions/action.js';
 import type { Platform } from '../platform/platform.js';
-import {
-  DEFAULT_RUN_BUDGETS,
-  type EventBudget,
-  NOTHING_SPENT,
-  RunBudget,
-  type RunBudgets,
-  type RunSpent,
-} from './budget.js';
+import { DEFAULT_RUN_BUDGETS, NOTHING_SPENT, RunBudget, type RunBudgets, type RunSpent } from './budget.js';
 import { type CompiledNode, type CompiledScript, PrepareFailed } from './compile.js';
 import { type Effect, failRun, type RunState, type StepContext, type StepResult, step } from './step.js';
 import { Variables } from './variables.js';
@@ -245,12 +238,12 @@ export class ScriptRun {
       let at = start;
       while (this.state.status === 'running') {
         let result: StepResult;
-        if (++steps < event.lookAt) result = await this.execute(nodes[at] as CompiledNode, event);
+        if (++steps < event.lookAt) result = await this.execute(nodes[at] as CompiledNode);
         else {
           const refused = await event.checkpoint(steps);
           result =
             refused === null
-              ? await this.execute(nodes[at] as CompiledNode, event)
+              ? await this.execute(nodes[at] as CompiledNode)
               : failRun(refused, this.released);
         }
         const next = result.state;
@@ -304,7 +297,7 @@ export class ScriptRun {
   }
 
   /** Runs one action and steps: the single place where a throw is turned into `_ERR` and a branch. */
-  private async execute(node: CompiledNode, event: EventBudget): Promise<StepResult> {
+  private async execute(node: CompiledNode): Promise<StepResult> {
     const at = this.context.now();
     const v = this.variables;
     v.missing = null;
