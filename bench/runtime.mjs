@@ -91,7 +91,14 @@ async function measure(label, runOnce) {
 
 const store = await openSqliteStore(':memory:');
 const clock = createSimulatedClock(Date.parse('2026-11-23T08:00:00Z'));
-const platform = createPlatform({ store, clock });
+// As the simulator runs a script: no script_runs row, so the run is "detached" and nobody deployed
+// the script (SETSECURITYUSER checks nothing against a deployer).
+const platform = createPlatform({
+  store,
+  clock,
+  scriptsActWithinDeployer: false,
+  detachedRun: () => ({ runId: 'bench', scriptName: 'bench-api' }),
+});
 const host = { platform, wait: async () => 'continue' };
 
 const interpreted = (trace) => async () => {
