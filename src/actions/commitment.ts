@@ -57,7 +57,7 @@ export const commitment = defineAction({
         ...(p.Timezone ? { timeZone: p.Timezone } : {}),
         notes: p.Notes ?? '',
       },
-      { channel: 'script', via: ctx.scriptName },
+      { channel: 'script', via: ctx.scriptName, contactId: ctx.contactId },
     );
     if (!result.ok) return failure('Error', `${result.code}: ${result.message}`);
     const { id, timeZone, scheduledFor } = result.value;

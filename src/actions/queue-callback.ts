@@ -41,7 +41,7 @@ export const queueCallback = defineAction({
         targetAgentId: p.TargetAgent ?? '',
         priority: p.Priority ?? '',
       },
-      { channel: 'script', via: ctx.scriptName },
+      { channel: 'script', via: ctx.scriptName, contactId: ctx.contactId },
     );
     if (!result.ok) return failure('Error', `${result.code}: ${result.message}`);
     return { branch: 'Success' };

@@ -47,6 +47,11 @@ export interface OperationContext {
   readonly actor?: Actor;
   /** Extra words for the audit actor, e.g. the script's name. */
   readonly via?: string;
+  /**
+   * A script acting for itself (no security user): the contact it runs for. Its run's deployer
+   * bounds what it may do (security.ts `authorizeScript`).
+   */
+  readonly contactId?: number;
 }
 
 /** System work by the scheduler: dispatching, routing, running scripts. */

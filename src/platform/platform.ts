@@ -40,6 +40,7 @@ import { nextTargetWaitEnd, routeQueuedContacts } from './routing.js';
 import { type ClaimOptions, claimRuns, finishRun, nextRunDue, parkRun, renewRuns } from './script-runs.js';
 import { deployScript, getScript, validateScript } from './scripts.js';
 import {
+  authorizeScript,
   type DetachedRun,
   type HandleOptions,
   issueSecurityUser,
@@ -261,7 +262,11 @@ export function createPlatform(options: PlatformOptions) {
       input: ScheduleCallbackInput,
       ctx: OperationContext,
       options: { idempotencyKey?: string } = {},
-    ) => tx((db, now) => scheduleCallback(db, now, input, ctx, options)),
+    ) =>
+      tx(async (db, now) => {
+        const unauthorized = await authorizeScript(db, ctx, 'callbacks:write', handles);
+        return unauthorized ?? scheduleCallback(db, now, input, ctx, options);
+      }),
 
     cancelCallback: (id: number, ctx: OperationContext) => tx((db, now) => cancelCallback(db, now, id, ctx)),
 
@@ -350,6 +355,8 @@ export function createPlatform(options: PlatformOptions) {
     /** QUEUECALLBACK: a live outbound Phone contact, queued now to the skill or target agent. */
     queueCallback: (input: QueueCallbackInput, ctx: OperationContext) =>
       tx(async (db, now) => {
+        const unauthorized = await authorizeScript(db, ctx, 'contacts:write', handles);
+        if (unauthorized) return unauthorized;
         const r = await queueCallback(db, now, input, ctx);
         if (r.ok) await route(db, now, ctx);
         return r;

@@ -119,6 +119,30 @@ async function runOf(
   };
 }
 
+/**
+ * A script acting for itself, without a security user (COMMITMENT, QUEUECALLBACK), may do only
+ * what whoever deployed it may: else whoever may deploy scripts could have callbacks scheduled and
+ * calls queued without holding the permission. Other contexts pass (their actor is checked by
+ * `authorize`; the system may do anything).
+ */
+export async function authorizeScript(
+  db: Executor,
+  ctx: OperationContext,
+  permission: Permission,
+  options: HandleOptions,
+) {
+  if (ctx.channel !== 'script' || ctx.actor || ctx.contactId === undefined || !options.withinDeployer) {
+    return undefined;
+  }
+  const run = await runOf(db, ctx.contactId, options);
+  const deployer = run?.deployer;
+  if (deployer && can(deployer.permissions, permission)) return undefined;
+  return fail(
+    'Unauthorized',
+    `script '${run?.scriptName ?? ctx.via ?? '?'}' acts within its deployer's permissions, and ${deployer?.deployedBy ?? 'no deployer on record'} lacks ${permission}`,
+  );
+}
+
 /** The permissions `agent` holds that `deployer` lacks, in the documented order. */
 function lacking(agent: ReadonlySet<Permission>, deployer: ReadonlySet<Permission>): Permission[] {
   return PERMISSIONS.filter((p) => agent.has(p) && !can(deployer, p));

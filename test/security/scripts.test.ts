@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AGENT } from '../support/api-world.js';
+import { AGENT, SKILL } from '../support/api-world.js';
 import { waitFor } from '../support/server-process.js';
 import { describeEachStore } from '../support/stores.js';
 import { median, startTarget, type Target } from './target.js';
@@ -95,6 +95,47 @@ describeEachStore('security: scripts cannot borrow power, requests cannot stall 
     expect(JSON.stringify(issued?.details)).toContain(`agent:${AGENT.mixed1} (mia)`);
     expect(JSON.stringify(issued?.details)).toContain(String(again));
     expect(started).not.toBe(again);
+  });
+
+  it('COMMITMENT acts within its deployer’s permissions: a scripts:write token’s script schedules nothing', async () => {
+    const promise = (name: string) => ({
+      name,
+      actions: [
+        { id: '1', action: 'BEGIN', branches: { Default: '2' } },
+        {
+          id: '2',
+          action: 'COMMITMENT',
+          properties: {
+            FirstName: 'Borrowed',
+            LastName: name,
+            PhoneNumber: '+49 30 901823',
+            Skill: String(SKILL.later),
+            CommitmentDate: new Date(Date.now() + 2 * 86_400_000).toISOString(),
+          },
+          branches: { Default: '9' },
+        },
+        { id: '9', action: 'END' },
+      ],
+    });
+    const scheduled = async (lastName: string) =>
+      (
+        await target.store.db
+          .selectFrom('scheduled_callbacks')
+          .select('id')
+          .where('last_name', '=', lastName)
+          .execute()
+      ).length;
+    // Mixed 3 may deploy scripts and write callbacks; Mixed 2 may deploy scripts but not write callbacks.
+    await target.request('mixed2', {
+      method: 'PUT',
+      path: '/api/v1/scripts/promise-2',
+      body: promise('promise-2'),
+    });
+    await deploy('mixed3', promise('promise-3'));
+    await runAsMixed1('promise-2', {});
+    await runAsMixed1('promise-3', {});
+    expect(await scheduled('promise-2')).toBe(0);
+    expect(await scheduled('promise-3')).toBe(1);
   });
 
   it('a handle lifted from a parked run (a backup, a log) is refused by any other run', async () => {
