@@ -1,5 +1,5 @@
 import { fail, ok, type Result } from '../result.js';
-import { scriptRunsFor, scriptTypeOf } from '../script/types.js';
+import { PREDEFINED_VARIABLES, RESERVED_VARIABLES, scriptRunsFor, scriptTypeOf } from '../script/types.js';
 import type { Executor } from '../storage/store.js';
 import { changeAgentState } from './agents.js';
 import { recordAudit } from './audit.js';
@@ -185,9 +185,7 @@ export interface CreateContactInput {
  * of the request. Compared without case, as variable names are.
  */
 const PLATFORM_VARIABLES = new Map(
-  ['ContactID', 'MasterID', 'SkillId', 'MediaType', 'ANI', 'DNIS', '_ERR', '__DISCONNECTREASON'].map(
-    (name) => [name.toLowerCase(), name],
-  ),
+  [...PREDEFINED_VARIABLES, ...RESERVED_VARIABLES].map((name) => [name.toLowerCase(), name]),
 );
 
 /** The first start variable the platform keeps for itself, as a failure naming it. */

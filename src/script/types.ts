@@ -34,3 +34,9 @@ export function scriptRunsFor(script: Script, mediaType: ScriptType): boolean {
   const type = scriptTypeOf(script);
   return type === 'Generic' || type === mediaType;
 }
+
+/** Variables every run starts with, for its own contact (DESIGN §3.2; set by runtime/run.ts). */
+export const PREDEFINED_VARIABLES = ['ContactID', 'MasterID', 'ANI', 'DNIS', 'SkillId', 'MediaType'] as const;
+
+/** Variables the runtime and the actions set: `_ERR` on a failure, `__DISCONNECTREASON` by End a Contact. */
+export const RESERVED_VARIABLES = ['_ERR', '__DISCONNECTREASON'] as const;
