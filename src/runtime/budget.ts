@@ -4,8 +4,9 @@ import type { RunSpent } from '../platform/script-runs.js';
 export type { RunSpent };
 
 /**
- * What a run may spend: the business unit's settings of the same names (docs/security.md). CPU is
- * the time the run itself computes — what it awaits (the database, the event loop) is not counted.
+ * What a run may spend: the business unit's settings of the same names (docs/security.md). "CPU"
+ * is the time the run computes plus the time its actions wait for the platform; a WAIT, the
+ * effects it carries out and its own yields to the event loop are not counted.
  */
 export type RunBudgets = Pick<
   BusinessUnitSettings,
